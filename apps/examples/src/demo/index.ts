@@ -1,0 +1,3 @@
+export * from "./Drive.js"
+export * from "./Prepare.js"
+export * from "./Report.js"

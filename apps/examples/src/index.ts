@@ -1,0 +1,3 @@
+export * from "./mail/index.js"
+export * from "./team/index.js"
+export * from "./demo/index.js"

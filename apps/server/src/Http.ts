@@ -1,0 +1,187 @@
+/**
+ * The HTTP service: implements `@cordon/api`'s `CordonApi` over the `Orchestrator`, authenticates every
+ * call with a caller token, and serves OpenAPI docs at `/docs`.
+ */
+import {
+  Authentication,
+  BadRequest,
+  Caller,
+  Conflict,
+  CordonApi,
+  NotFound,
+  Unauthenticated,
+  type SessionView,
+  type TaskView,
+  type TraceEventView
+} from "@cordon/api"
+import { CallerTokens } from "@cordon/runtime/CallerTokens"
+import { Orchestrator } from "@cordon/runtime/Orchestrator"
+import type { Session, Task, TraceEvent } from "@cordon/store/Model"
+import {
+  HttpApiBuilder,
+  HttpApiSwagger,
+  HttpMiddleware,
+  HttpServer,
+  HttpServerRequest
+} from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer, Redacted } from "effect"
+import { createServer } from "node:http"
+
+const MAX_INPUT_BYTES = 256 * 1024
+
+export const sessionView = (s: Session): SessionView => ({
+  id: s.id,
+  tenant: s.tenant,
+  user: s.userId,
+  status: s.status,
+  createdAt: s.createdAt,
+  expiresAt: s.expiresAt,
+  endedAt: s.endedAt
+})
+
+export const taskView = (t: Task): TaskView => ({
+  id: t.id,
+  tenant: t.tenant,
+  session: t.session,
+  agent: t.agent,
+  intent: t.intent,
+  status: t.status,
+  output: t.output ?? null,
+  error: t.errorCode === null ? null : { code: t.errorCode, message: t.errorMessage ?? "" },
+  createdAt: t.createdAt,
+  endedAt: t.endedAt
+})
+
+export const traceEventView = (e: TraceEvent): TraceEventView => ({
+  spanId: e.spanId,
+  parentSpanId: e.parentSpanId,
+  kind: e.kind,
+  name: e.name,
+  status: e.status,
+  attrs: e.attrs,
+  startMs: e.startMs,
+  endMs: e.endMs
+})
+
+const notFound = (e: { resource: string; id: string }) =>
+  new NotFound({ code: "E_NOT_FOUND", resource: e.resource, id: e.id })
+
+/** Bearer authentication: the header must be exactly `Bearer <token>` and the token must verify. */
+export const AuthenticationLive = Layer.effect(
+  Authentication,
+  Effect.gen(function* () {
+    const tokens = yield* CallerTokens
+    return Authentication.of({
+      bearer: (token) =>
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const header = request.headers.authorization ?? ""
+          const raw = Redacted.value(token)
+          if (!header.startsWith("Bearer ") || raw.length === 0) {
+            return yield* new Unauthenticated({ code: "E_UNAUTHENTICATED", message: "missing bearer token" })
+          }
+          return yield* tokens
+            .verify(raw)
+            .pipe(
+              Effect.mapError(
+                () => new Unauthenticated({ code: "E_UNAUTHENTICATED", message: "invalid caller token" })
+              )
+            )
+        })
+    })
+  })
+)
+
+const SessionsLive = HttpApiBuilder.group(CordonApi, "sessions", (handlers) =>
+  Effect.gen(function* () {
+    const orchestrator = yield* Orchestrator
+    return handlers
+      .handle("create", ({ payload }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.openSession(caller, payload.ttlSeconds)).pipe(
+          Effect.map(sessionView)
+        )
+      )
+      .handle("get", ({ path }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.getSession(caller, path.sessionId)).pipe(
+          Effect.map(sessionView),
+          Effect.mapError(notFound)
+        )
+      )
+      .handle("end", ({ path }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.endSession(caller, path.sessionId)).pipe(
+          Effect.map(sessionView),
+          Effect.mapError(notFound)
+        )
+      )
+  })
+)
+
+const TasksLive = HttpApiBuilder.group(CordonApi, "tasks", (handlers) =>
+  Effect.gen(function* () {
+    const orchestrator = yield* Orchestrator
+    return handlers
+      .handle("submit", ({ payload }) =>
+        Effect.gen(function* () {
+          const caller = yield* Caller
+          const size = Buffer.byteLength(JSON.stringify(payload.input ?? null) ?? "null")
+          if (size > MAX_INPUT_BYTES) {
+            return yield* new BadRequest({
+              code: "E_BAD_INPUT",
+              message: `input larger than ${MAX_INPUT_BYTES} bytes`
+            })
+          }
+          const task = yield* orchestrator
+            .submit(caller, {
+              session: payload.session,
+              agent: payload.agent,
+              intent: payload.intent,
+              input: payload.input
+            })
+            .pipe(
+              Effect.catchTags({
+                InvalidRequest: (e) => Effect.fail(new BadRequest({ code: e.code, message: e.reason })),
+                NotFound: (e) => Effect.fail(notFound(e)),
+                SessionClosed: (e) =>
+                  Effect.fail(new Conflict({ code: e.code, message: `session ${e.session} has ended` }))
+              })
+            )
+          if (payload.wait !== true) return taskView(task)
+          return yield* orchestrator
+            .await(caller, task.id)
+            .pipe(Effect.map(taskView), Effect.mapError(notFound))
+        })
+      )
+      .handle("get", ({ path }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.getTask(caller, path.taskId)).pipe(
+          Effect.map(taskView),
+          Effect.mapError(notFound)
+        )
+      )
+      .handle("trace", ({ path }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.getTrace(caller, path.taskId)).pipe(
+          Effect.map(({ task, events }) => ({ task: taskView(task), events: events.map(traceEventView) })),
+          Effect.mapError(notFound)
+        )
+      )
+  })
+)
+
+const HealthLive = HttpApiBuilder.group(CordonApi, "health", (handlers) =>
+  handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
+)
+
+/** The API's handlers (needs `Orchestrator` and `CallerTokens`). */
+export const ApiLive = HttpApiBuilder.api(CordonApi).pipe(
+  Layer.provide([SessionsLive, TasksLive, HealthLive]),
+  Layer.provide(AuthenticationLive)
+)
+
+/** Serves the API on `host:port` (port 0 picks a free one), with Swagger UI at `/docs`. */
+export const serverLayer = (options: { readonly host: string; readonly port: number }) =>
+  HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(ApiLive),
+    HttpServer.withLogAddress,
+    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: options.port, host: options.host }))
+  )

@@ -1,0 +1,225 @@
+/**
+ * The `cordon` command: `serve`, `demo`, `token`, `trace <taskId>`, `audit verify`.
+ * Exit codes: 0 ok, 1 failure, 2 bad request, 3 unauthenticated, 4 not found, 5 denied, 6 conflict,
+ * 7 unavailable (see `@cordon/api` `exitCodeOf`).
+ */
+import { type ApiError, exitCodeOf, makeClient } from "@cordon/api"
+import { defaultDemoOptions, ensureSpamModel, mailTeam } from "@cordon/examples"
+import * as CallerTokensModule from "@cordon/runtime/CallerTokens"
+import * as ControlPlane from "@cordon/store/ControlPlane"
+import { AuditLog } from "@cordon/store/AuditLog"
+import { Tasks } from "@cordon/store/Tasks"
+import { TraceStore } from "@cordon/store/TraceStore"
+import { Args, Command, Options } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Console, Effect, Layer, Option } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { brokerLayer } from "./Broker.js"
+import { runDemo } from "./Demo.js"
+import { serverLayer, taskView, traceEventView } from "./Http.js"
+import { renderTraceTree } from "./TraceTree.js"
+import { workerEntry } from "./WorkerEntry.js"
+
+const { CallerTokens } = CallerTokensModule
+
+const dataDir = Options.text("data-dir").pipe(
+  Options.withDescription("data directory (control plane, tenant data, development issuer key)"),
+  Options.withDefault(".cordon/data")
+)
+const resolveDir = (dir: string) => path.resolve(process.cwd(), dir)
+
+const fail = (code: number, message: string) =>
+  Effect.zipRight(
+    Console.error(message),
+    Effect.sync(() => void (process.exitCode = code))
+  )
+
+const serve = Command.make(
+  "serve",
+  {
+    dataDir,
+    host: Options.text("host").pipe(Options.withDefault("127.0.0.1")),
+    port: Options.integer("port").pipe(Options.withDefault(7411))
+  },
+  ({ dataDir, host, port }) =>
+    Effect.gen(function* () {
+      const dir = resolveDir(dataDir)
+      yield* Effect.promise(() => fs.mkdir(dir, { recursive: true, mode: 0o700 }))
+      const spamModel = yield* Effect.promise(() => ensureSpamModel(dir))
+      const broker = brokerLayer({
+        dataDir: dir,
+        team: mailTeam,
+        workerEntry: workerEntry(),
+        config: { settings: { spamModel } }
+      })
+      yield* Console.log(
+        `cordon: serving team "${mailTeam.name}" on http://${host}:${port} (docs at /docs), data in ${dir}`
+      )
+      return yield* Layer.launch(serverLayer({ host, port }).pipe(Layer.provide(broker)))
+    })
+).pipe(Command.withDescription("Run the Cordon service (HTTP API + tenant workers)"))
+
+const demo = Command.make(
+  "demo",
+  {
+    dataDir: Options.text("data-dir").pipe(Options.withDefault(".cordon/demo")),
+    report: Options.text("report").pipe(Options.optional),
+    perTenant: Options.integer("per-tenant").pipe(Options.withDefault(defaultDemoOptions.perTenant))
+  },
+  ({ dataDir, report, perTenant }) =>
+    Effect.gen(function* () {
+      const dir = resolveDir(dataDir)
+      yield* Console.log(`cordon demo: 3 tenants × ${perTenant} real messages, data in ${dir}`)
+      let last = 0
+      const run = yield* runDemo({
+        dataDir: dir,
+        demo: { ...defaultDemoOptions, perTenant },
+        onProgress: (done, total) => {
+          const pct = Math.floor((done / total) * 10)
+          if (pct > last || done === total) {
+            last = pct
+            process.stdout.write(`  ${done}/${total} tasks\n`)
+          }
+        }
+      })
+      const json = JSON.stringify(run.report, null, 2)
+      yield* Console.log(json)
+      if (Option.isSome(report)) {
+        const file = path.resolve(process.cwd(), report.value)
+        yield* Effect.promise(() => fs.writeFile(file, `${json}\n`))
+        yield* Console.log(`report written to ${file}`)
+      }
+      const [tenant, taskId] = Object.entries(run.sampleTaskIds)[0] ?? []
+      if (tenant !== undefined && taskId !== undefined) {
+        yield* Console.log(
+          `\nInspect a task that held a prompt injection (its denials are in the tree):\n` +
+            `  pnpm cordon trace ${taskId} --tenant ${tenant} --data-dir ${dataDir} --offline`
+        )
+      }
+    })
+).pipe(Command.withDescription("Run the three-tenant mail demo end to end and report"))
+
+const token = Command.make(
+  "token",
+  {
+    dataDir,
+    tenant: Options.text("tenant"),
+    user: Options.text("user").pipe(Options.withDefault("operator")),
+    ttl: Options.integer("ttl").pipe(Options.withDefault(3600))
+  },
+  ({ dataDir, tenant, user, ttl }) =>
+    Effect.gen(function* () {
+      const tokens = yield* CallerTokens
+      const minted = yield* tokens.mint(tenant, user, ttl)
+      yield* Console.log(minted)
+    }).pipe(
+      Effect.provide(CallerTokensModule.layerDev(resolveDir(dataDir))),
+      Effect.catchTag("CallerTokenInvalid", (e) => fail(2, `${e.code}: ${e.reason}`))
+    )
+).pipe(Command.withDescription("Mint a development caller token bound to one tenant"))
+
+/** Reads a trace straight from the control-plane database, scoped to the caller's tenant. */
+const offlineTrace = (dir: string, tenant: string, taskId: string) =>
+  Effect.gen(function* () {
+    const tasks = yield* Tasks
+    const traces = yield* TraceStore
+    const task = yield* tasks.get(tenant, taskId)
+    if (Option.isNone(task)) return Option.none()
+    const events = yield* traces.list(tenant, taskId)
+    return Option.some({ task: taskView(task.value), events: events.map(traceEventView) })
+  }).pipe(
+    Effect.provide(ControlPlane.layerWithServices({ filename: path.join(dir, "control-plane.sqlite") }))
+  )
+
+const trace = Command.make(
+  "trace",
+  {
+    taskId: Args.text({ name: "taskId" }),
+    dataDir,
+    url: Options.text("url").pipe(Options.withDefault("http://127.0.0.1:7411")),
+    tenant: Options.text("tenant").pipe(Options.optional),
+    user: Options.text("user").pipe(Options.withDefault("operator")),
+    callerToken: Options.text("token").pipe(Options.optional),
+    offline: Options.boolean("offline").pipe(
+      Options.withDescription("read the control-plane database directly instead of calling the API")
+    ),
+    json: Options.boolean("json")
+  },
+  (args) =>
+    Effect.gen(function* () {
+      const dir = resolveDir(args.dataDir)
+      const tokens = yield* CallerTokens
+      const bearer = Option.isSome(args.callerToken)
+        ? args.callerToken.value
+        : Option.isSome(args.tenant)
+          ? yield* tokens.mint(args.tenant.value, args.user, 300)
+          : undefined
+      if (bearer === undefined) return yield* fail(2, "E_BAD_INPUT: give --token or --tenant")
+      if (args.offline) {
+        const caller = yield* tokens.verify(bearer)
+        const found = yield* offlineTrace(dir, caller.tenant, args.taskId)
+        if (Option.isNone(found)) {
+          return yield* fail(4, `E_NOT_FOUND: no task ${args.taskId} for tenant ${caller.tenant}`)
+        }
+        return yield* Console.log(
+          args.json ? JSON.stringify(found.value, null, 2) : renderTraceTree(found.value)
+        )
+      }
+      const client = yield* makeClient(args.url, bearer)
+      const view = yield* client.tasks.trace({ path: { taskId: args.taskId } }).pipe(
+        Effect.catchTags({
+          NotFound: (e) => Effect.fail(e as ApiError),
+          Unauthenticated: (e) => Effect.fail(e as ApiError)
+        })
+      )
+      yield* Console.log(args.json ? JSON.stringify(view, null, 2) : renderTraceTree(view))
+    }).pipe(
+      Effect.provide(CallerTokensModule.layerDev(resolveDir(args.dataDir))),
+      Effect.catchAll((e) => {
+        const tagged = e as { _tag?: string; code?: string; message?: string; reason?: string }
+        switch (tagged._tag) {
+          case "NotFound":
+          case "Unauthenticated":
+            return fail(
+              exitCodeOf(e as ApiError),
+              `${tagged.code}: ${tagged._tag === "NotFound" ? `no task ${args.taskId} for this tenant` : "caller token rejected"}`
+            )
+          case "CallerTokenInvalid":
+            return fail(3, `E_UNAUTHENTICATED: ${tagged.reason}`)
+          default:
+            return fail(
+              7,
+              `E_UNAVAILABLE: could not reach ${args.url} (${tagged._tag ?? "error"}); is \`cordon serve\` running? (or use --offline)`
+            )
+        }
+      })
+    )
+).pipe(Command.withDescription("Print a task's delegation tree (agents, handoffs, tool calls, decisions)"))
+
+const verify = Command.make("verify", { dataDir }, ({ dataDir }) =>
+  Effect.gen(function* () {
+    const audit = yield* AuditLog
+    const result = yield* audit.verify()
+    if (result.valid) return yield* Console.log(`audit chain valid: ${result.records} records`)
+    return yield* fail(
+      1,
+      `E_AUDIT_CHAIN: first bad record seq=${result.firstBad?.seq} (${result.firstBad?.reason}) of ${result.records}`
+    )
+  }).pipe(
+    Effect.provide(
+      ControlPlane.layerWithServices({ filename: path.join(resolveDir(dataDir), "control-plane.sqlite") })
+    )
+  )
+).pipe(Command.withDescription("Verify the audit log's hash chain"))
+
+const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
+
+const cordon = Command.make("cordon").pipe(Command.withSubcommands([serve, demo, token, trace, audit]))
+
+const cli = Command.run(cordon, { name: "cordon", version: "0.1.0" })
+
+cli(process.argv).pipe(
+  Effect.provide(NodeContext.layer),
+  NodeRuntime.runMain({ disableErrorReporting: false })
+)

@@ -1,0 +1,61 @@
+/** Request and response bodies of the Cordon HTTP API (shared by server, CLI and console). */
+import { Schema } from "effect"
+
+const Id = Schema.String.pipe(Schema.pattern(/^[a-z0-9][a-z0-9-]{0,62}$/), Schema.maxLength(63))
+const Name = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9.-]{0,127}$/))
+
+export const CreateSession = Schema.Struct({
+  /** Session lifetime in seconds (60 to 86,400; default from server config). */
+  ttlSeconds: Schema.optional(Schema.Int.pipe(Schema.between(60, 86_400)))
+})
+
+export const SessionView = Schema.Struct({
+  id: Schema.String,
+  tenant: Schema.String,
+  user: Schema.String,
+  status: Schema.Literal("open", "ended"),
+  createdAt: Schema.Number,
+  expiresAt: Schema.Number,
+  endedAt: Schema.NullOr(Schema.Number)
+})
+export type SessionView = typeof SessionView.Type
+
+export const SubmitTask = Schema.Struct({
+  session: Id,
+  agent: Name,
+  intent: Name,
+  /** The root agent's input (JSON, at most 256 KB once encoded). */
+  input: Schema.Unknown,
+  /** Wait for the task to finish before answering (up to the task deadline). */
+  wait: Schema.optional(Schema.Boolean)
+})
+export type SubmitTask = typeof SubmitTask.Type
+
+export const TaskView = Schema.Struct({
+  id: Schema.String,
+  tenant: Schema.String,
+  session: Schema.String,
+  agent: Schema.String,
+  intent: Schema.String,
+  status: Schema.Literal("queued", "running", "succeeded", "failed", "cancelled"),
+  output: Schema.NullOr(Schema.Unknown),
+  error: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String })),
+  createdAt: Schema.Number,
+  endedAt: Schema.NullOr(Schema.Number)
+})
+export type TaskView = typeof TaskView.Type
+
+export const TraceEventView = Schema.Struct({
+  spanId: Schema.String,
+  parentSpanId: Schema.NullOr(Schema.String),
+  kind: Schema.String,
+  name: Schema.String,
+  status: Schema.String,
+  attrs: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  startMs: Schema.Number,
+  endMs: Schema.NullOr(Schema.Number)
+})
+export type TraceEventView = typeof TraceEventView.Type
+
+export const TraceView = Schema.Struct({ task: TaskView, events: Schema.Array(TraceEventView) })
+export type TraceView = typeof TraceView.Type

@@ -1,0 +1,74 @@
+/**
+ * Domain errors of `@cordon/cache`. Every error carries a stable `code` and a `reason`; messages
+ * never contain cached content, keys, tokens or tenant data.
+ *
+ * @module
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Why a {@link CacheError} happened.
+ *
+ * - `io`: the session directory or file could not be created, checked or removed.
+ * - `sql`: SQLite failed (open, pragma, statement).
+ * - `dimension`: a vector's length, or the dimension of an existing file, differs from the cache's.
+ * - `closed`: the handle was closed or destroyed.
+ * - `invalid-argument`: a key, `k`, vector value or `meta` is not acceptable.
+ * - `corrupt`: a stored row does not decode.
+ */
+export const CacheErrorReason = Schema.Literal(
+  "io",
+  "sql",
+  "dimension",
+  "closed",
+  "invalid-argument",
+  "corrupt"
+)
+export type CacheErrorReason = typeof CacheErrorReason.Type
+
+/** Failure of a session cache operation. `code` is always `E_CACHE`. */
+export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
+  code: Schema.Literal("E_CACHE").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "E_CACHE" as const)
+  ),
+  reason: CacheErrorReason,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `session cache failure: ${this.reason}`
+  }
+}
+
+/**
+ * A cache outside the caller's reach was requested.
+ *
+ * - `E_CACHE_SCOPE` / `session-not-open`: the session has no open cache in this worker's registry
+ *   (caches of other sessions are never reachable).
+ * - `E_TENANT_MISMATCH` / `tenant-mismatch`: the registry is bound to another tenant.
+ */
+export class CacheScopeError extends Schema.TaggedError<CacheScopeError>()("CacheScopeError", {
+  code: Schema.Literal("E_CACHE_SCOPE", "E_TENANT_MISMATCH"),
+  reason: Schema.Literal("session-not-open", "tenant-mismatch")
+}) {
+  override get message(): string {
+    return `session cache out of scope: ${this.reason}`
+  }
+}
+
+/**
+ * A tenant or session identifier does not match `^[a-z0-9][a-z0-9-]{0,62}$`. The offending value
+ * is not echoed back.
+ */
+export class InvalidIdentifier extends Schema.TaggedError<InvalidIdentifier>()("InvalidIdentifier", {
+  code: Schema.Literal("E_INVALID_IDENTIFIER").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "E_INVALID_IDENTIFIER" as const)
+  ),
+  field: Schema.Literal("tenant", "session"),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `invalid ${this.field} identifier: ${this.reason}`
+  }
+}

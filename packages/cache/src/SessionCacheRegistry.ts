@@ -1,0 +1,151 @@
+/**
+ * The worker's registry of open session caches. A registry is bound to ONE tenant and holds at
+ * most one open cache per session; a cache is reachable only by its own session id, so one
+ * session can never read another session's entries through it (threat MC-01).
+ *
+ * @module
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import { sessionCachePath, validateIdentifier } from "./CachePath.js"
+import { type CacheError, CacheScopeError, type InvalidIdentifier } from "./Errors.js"
+import { removeSessionFiles } from "./internal/files.js"
+import { openSessionCache, type SessionCache } from "./SessionCache.js"
+
+/** Configuration of a registry: the caches' root directory, the bound tenant and vector dimension. */
+export interface SessionCacheRegistryOptions {
+  readonly rootDir: string
+  readonly tenant: string
+  readonly dimension: number
+}
+
+/** Operations of the {@link SessionCacheRegistry} service. */
+export interface SessionCacheRegistryService {
+  /** The tenant this registry is bound to. */
+  readonly tenant: string
+  /**
+   * Opens the session's cache, or returns the one already open (idempotent; concurrent calls
+   * open the file once). Fails with `CacheScopeError` `E_TENANT_MISMATCH` when `tenant` is not the
+   * bound tenant, `InvalidIdentifier` for a bad session id, `CacheError` when the file cannot be
+   * opened (see `openSessionCache`).
+   */
+  readonly open: (
+    tenant: string,
+    session: string
+  ) => Effect.Effect<SessionCache, CacheError | CacheScopeError | InvalidIdentifier>
+  /**
+   * The open cache of `session`. Fails with `CacheScopeError` `E_CACHE_SCOPE` when that session has
+   * no open cache in this registry (never opened here, closed or destroyed).
+   */
+  readonly get: (session: string) => Effect.Effect<SessionCache, CacheScopeError>
+  /**
+   * Ends a session's cache: closes it if open, then deletes its file, `-wal` and `-shm`. Also
+   * deletes a file left behind when the session is not open here. Idempotent.
+   */
+  readonly destroy: (session: string) => Effect.Effect<void, CacheError | InvalidIdentifier>
+  /**
+   * Destroys every cache open in this registry. Every cache is attempted; fails with the first
+   * `CacheError` afterwards.
+   */
+  readonly destroyAll: () => Effect.Effect<void, CacheError>
+  /** Ids of the sessions with an open cache here. */
+  readonly sessions: () => ReadonlyArray<string>
+}
+
+const notOpen = () => new CacheScopeError({ code: "E_CACHE_SCOPE", reason: "session-not-open" })
+const tenantMismatch = () => new CacheScopeError({ code: "E_TENANT_MISMATCH", reason: "tenant-mismatch" })
+
+/**
+ * Builds a registry bound to `options.tenant` in the current scope. Closing the scope closes every
+ * cache opened through the registry (files are kept; use `destroy`/`destroyAll` to delete them).
+ *
+ * Fails with `InvalidIdentifier` when `tenant` is not a valid identifier.
+ */
+export const makeSessionCacheRegistry = (
+  options: SessionCacheRegistryOptions
+): Effect.Effect<SessionCacheRegistryService, InvalidIdentifier, Scope.Scope> =>
+  Effect.gen(function* () {
+    const tenant = yield* validateIdentifier("tenant", options.tenant)
+    const scope = yield* Effect.scope
+    const lock = yield* Effect.makeSemaphore(1)
+    const caches = new Map<string, SessionCache>()
+    yield* Effect.addFinalizer(() => Effect.sync(() => caches.clear()))
+
+    const lookup = (session: string): SessionCache | undefined => {
+      const cache = caches.get(session)
+      if (cache !== undefined && !cache.isOpen()) {
+        caches.delete(session)
+        return undefined
+      }
+      return cache
+    }
+
+    const destroyOne = (session: string, path: string) =>
+      Effect.suspend(() => {
+        const cache = caches.get(session)
+        caches.delete(session)
+        return cache === undefined ? removeSessionFiles(path) : cache.destroy()
+      })
+
+    const service: SessionCacheRegistryService = {
+      tenant,
+      open: (requested, session) =>
+        requested !== tenant
+          ? Effect.fail(tenantMismatch())
+          : lock.withPermits(1)(
+              Effect.suspend(() => {
+                const existing = lookup(session)
+                if (existing !== undefined) return Effect.succeed(existing)
+                return openSessionCache({
+                  rootDir: options.rootDir,
+                  tenant,
+                  session,
+                  dimension: options.dimension
+                }).pipe(
+                  Scope.extend(scope),
+                  Effect.tap((cache) => Effect.sync(() => caches.set(session, cache)))
+                )
+              })
+            ),
+      get: (session) =>
+        Effect.suspend(() => {
+          const cache = lookup(session)
+          return cache === undefined ? Effect.fail(notOpen()) : Effect.succeed(cache)
+        }),
+      destroy: (session) =>
+        Effect.flatMap(sessionCachePath(options.rootDir, tenant, session), (path) =>
+          lock.withPermits(1)(destroyOne(session, path))
+        ),
+      destroyAll: () =>
+        lock.withPermits(1)(
+          Effect.gen(function* () {
+            const results = yield* Effect.forEach([...caches.values()], (cache) =>
+              Effect.either(destroyOne(cache.session, cache.path))
+            )
+            for (const result of results) if (Either.isLeft(result)) return yield* Effect.fail(result.left)
+          })
+        ),
+      sessions: () => [...caches.keys()].filter((session) => lookup(session) !== undefined)
+    }
+    return service
+  }).pipe(Effect.withSpan("SessionCacheRegistry.make", { attributes: { "cordon.tenant": options.tenant } }))
+
+/**
+ * Tag of the worker's session cache registry. Provide it with {@link SessionCacheRegistry.layer}.
+ */
+export class SessionCacheRegistry extends Context.Tag("@cordon/cache/SessionCacheRegistry")<
+  SessionCacheRegistry,
+  SessionCacheRegistryService
+>() {
+  /**
+   * Scoped layer of a registry bound to `options.tenant`; releasing the layer closes every open
+   * cache without deleting files. Fails with `InvalidIdentifier` for a bad tenant id.
+   */
+  static readonly layer = (
+    options: SessionCacheRegistryOptions
+  ): Layer.Layer<SessionCacheRegistry, InvalidIdentifier> =>
+    Layer.scoped(SessionCacheRegistry, makeSessionCacheRegistry(options))
+}

@@ -1,0 +1,311 @@
+/**
+ * Broker-side minting of task tokens and token exchange (RFC 8693 semantics over Cordon's own
+ * signed chain). Tokens are signed with the tenant's Ed25519 key from {@link KeyRing}; time comes
+ * from Effect's `Clock` (so tests drive it with `TestClock`).
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto"
+import { decodeJwt, SignJWT } from "jose"
+import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
+import {
+  IntentName,
+  normalizeScopes,
+  Scope,
+  type TaskClaims,
+  TaskId,
+  TOKEN_ALG,
+  TOKEN_TYPE,
+  tenantIssuer,
+  UserId
+} from "./Claims.js"
+import { type Jwks, KeyRing } from "./KeyRing.js"
+import { RevocationList } from "./RevocationList.js"
+import { isValidTenantId, makeAgentSpiffeId, parseSpiffeId } from "./SpiffeId.js"
+import {
+  DelegationChainError,
+  ScopeEscalation,
+  type TokenError,
+  TokenExpired,
+  TokenInvalid,
+  TokenPolicyError
+} from "./TokenError.js"
+import { DEFAULT_CLOCK_TOLERANCE_SEC, verifyChain } from "./Verifier.js"
+
+/** Request to mint a root task token for the first agent of a task. */
+export interface MintRootRequest {
+  readonly tenant: string
+  readonly session: string
+  /** The human user the session acts for (`usr`). */
+  readonly user: string
+  /** Root task id (`txn`). */
+  readonly txn: string
+  /** Agent name; the token's `sub` and `aud` are its SPIFFE ID. */
+  readonly agent: string
+  readonly intent: string
+  readonly scopes: ReadonlyArray<string>
+  /** Requested lifetime in seconds, a positive integer ≤ the service maximum. */
+  readonly ttlSeconds: number
+  /** Session end, in epoch seconds; `exp` never passes it. */
+  readonly notAfter: number
+  readonly trustDomain: string
+}
+
+/** Request to exchange the presenting agent's chain for a token issued to `toAgent`. */
+export interface ExchangeRequest {
+  /** The parent's full chain, root first; its last link is the parent token. */
+  readonly chain: ReadonlyArray<string>
+  /** Target agent name. */
+  readonly toAgent: string
+  /** Must equal the parent's intent in this version. */
+  readonly intent: string
+  readonly requestedScopes: ReadonlyArray<string>
+  /** Every scope the target agent may ever hold. */
+  readonly allowedScopes: ReadonlyArray<string>
+  /** Requested lifetime in seconds; `exp` is capped at the parent's `exp`. */
+  readonly ttlSeconds: number
+  readonly maxDepth: number
+  readonly trustDomain: string
+  /**
+   * The caller's tenant as the broker knows it. When given, the chain must belong to it;
+   * otherwise the tenant is read from the parent token and then verified against that tenant's keys.
+   */
+  readonly tenant?: string
+}
+
+/** A freshly signed token and its claims. */
+export interface MintedToken {
+  readonly token: string
+  readonly claims: TaskClaims
+}
+
+/** Service options. */
+export interface TokenServiceOptions {
+  /** Base of issuer URLs (`<base>/tenant/<tenant>`); default `https://cordon.local`. */
+  readonly issuerBase?: string
+  /** Largest accepted `ttlSeconds`; default 300 (threat LS-01). */
+  readonly maxTtlSeconds?: number
+  /** Clock tolerance used when verifying parent chains, seconds; default 5. */
+  readonly clockToleranceSec?: number
+}
+
+/** The token service. */
+export interface TokenServiceShape {
+  /**
+   * Mints a root token: `sub = aud = spiffe://<trustDomain>/tenant/<tenant>/agent/<agent>`, `dep` 0,
+   * `iat = nbf = now`, `exp = min(now + ttlSeconds, notAfter)`, scopes sorted and de-duplicated.
+   * Fails with `TokenPolicyError`: `wildcard` (a scope containing `*`), `scope_empty`,
+   * `scope_invalid`, `ttl`, `identifier`, `intent`, `expired` (`exp ≤ now`).
+   */
+  readonly mintRoot: (req: MintRootRequest) => Effect.Effect<MintedToken, TokenPolicyError>
+  /**
+   * Token exchange (RFC 8693 §2): verifies the whole parent chain with the tenant's own JWKS and
+   * the revocation list (any `TokenError`), then mints the child: `scp = requestedScopes`, which
+   * must be ⊆ parent.scp ∩ allowedScopes (`ScopeEscalation`: `exceeds_parent`, `exceeds_allowed`,
+   * `empty` when the intersection is empty), `exp = min(now + ttl, parent.exp)`, `nbf =
+   * max(now, parent.nbf)`, same `tnt`/`sid`/`txn`/`usr`/`int`/`iss` (a different `intent` →
+   * `TokenPolicyError(intent)`), `dep = parent.dep + 1 ≤ maxDepth` (`DelegationChainError(depth)`),
+   * target not already in the chain (`cycle`), same trust domain (`binding`), `prev =
+   * tokenHash(parent)`, `act = { sub: parent.sub, act: parent.act }`, `aud = sub = target`.
+   */
+  readonly exchange: (
+    req: ExchangeRequest
+  ) => Effect.Effect<MintedToken, TokenError | ScopeEscalation | TokenPolicyError>
+  /** The tenant's public JWKS; creates the tenant's first key if needed (valid tenant ids only). */
+  readonly jwks: (tenant: string) => Effect.Effect<Jwks>
+  /** The tenant's issuer, `<issuerBase>/tenant/<tenant>`. */
+  readonly issuer: (tenant: string) => string
+}
+
+/** Context tag of the token service. `TokenService.layer` needs `KeyRing` and `RevocationList`. */
+export class TokenService extends Context.Tag("@cordon/identity/TokenService")<
+  TokenService,
+  TokenServiceShape
+>() {
+  /** Default options. */
+  static readonly layer: Layer.Layer<TokenService, never, KeyRing | RevocationList> = Layer.effect(
+    TokenService,
+    Effect.suspend(() => make())
+  )
+  /** With options. */
+  static readonly layerWith = (
+    options: TokenServiceOptions
+  ): Layer.Layer<TokenService, never, KeyRing | RevocationList> => Layer.effect(TokenService, make(options))
+}
+
+const policy = (reason: TokenPolicyError["reason"]) => Effect.fail(new TokenPolicyError({ reason }))
+const isUser = Schema.is(UserId)
+const isTask = Schema.is(TaskId)
+const isIntent = Schema.is(IntentName)
+const isScope = Schema.is(Scope)
+
+/** Validates a scope list and returns it sorted and de-duplicated. */
+const checkScopes = (
+  scopes: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<string>, TokenPolicyError> => {
+  if (scopes.some((s) => typeof s === "string" && s.includes("*"))) return policy("wildcard")
+  if (scopes.length === 0) return policy("scope_empty")
+  if (!scopes.every(isScope)) return policy("scope_invalid")
+  return Effect.succeed(normalizeScopes(scopes))
+}
+
+const newJti = (): string => randomBytes(16).toString("base64url")
+
+/** Builds the token service from `KeyRing`, `RevocationList` and `Clock`. */
+export const make = (options: TokenServiceOptions = {}) =>
+  Effect.gen(function* () {
+    const keyRing = yield* KeyRing
+    const revocations = yield* RevocationList
+    const maxTtl = options.maxTtlSeconds ?? 300
+    const tolerance = options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC
+    const issuer = (tenant: string) => tenantIssuer(tenant, options.issuerBase)
+
+    const checkTtl = (ttl: number) =>
+      Number.isInteger(ttl) && ttl > 0 && ttl <= maxTtl ? Effect.void : policy("ttl")
+
+    const sign = (claims: TaskClaims) =>
+      Effect.gen(function* () {
+        const { kid, key } = yield* keyRing.signingKey(claims.tnt)
+        const token = yield* Effect.promise(() =>
+          new SignJWT({ ...claims }).setProtectedHeader({ alg: TOKEN_ALG, typ: TOKEN_TYPE, kid }).sign(key)
+        )
+        return { token, claims }
+      })
+
+    const mintRoot = Effect.fn("TokenService.mintRoot")(function* (req: MintRootRequest) {
+      yield* Effect.annotateCurrentSpan({ tenant: req.tenant, session: req.session, txn: req.txn })
+      if (
+        !isValidTenantId(req.tenant) ||
+        !isValidTenantId(req.session) ||
+        !isUser(req.user) ||
+        !isTask(req.txn)
+      ) {
+        return yield* policy("identifier")
+      }
+      const agent = yield* Either.mapLeft(
+        makeAgentSpiffeId(req.trustDomain, req.tenant, req.agent),
+        () => new TokenPolicyError({ reason: "identifier" })
+      )
+      if (!isIntent(req.intent)) return yield* policy("intent")
+      const scp = yield* checkScopes(req.scopes)
+      yield* checkTtl(req.ttlSeconds)
+      if (!Number.isFinite(req.notAfter)) return yield* policy("expired")
+      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      const exp = Math.min(now + req.ttlSeconds, Math.floor(req.notAfter))
+      if (exp <= now) return yield* policy("expired")
+      const claims: TaskClaims = {
+        iss: issuer(req.tenant),
+        sub: agent.uri,
+        aud: agent.uri,
+        tnt: req.tenant,
+        sid: req.session,
+        usr: req.user,
+        txn: req.txn,
+        int: req.intent,
+        scp: scp as TaskClaims["scp"],
+        iat: now,
+        nbf: now,
+        exp,
+        jti: newJti(),
+        dep: 0
+      }
+      return yield* sign(claims)
+    })
+
+    const chainTenant = (req: ExchangeRequest): Effect.Effect<string, TokenInvalid> => {
+      if (req.tenant !== undefined) return Effect.succeed(req.tenant)
+      const last = req.chain[req.chain.length - 1]
+      return Effect.try({
+        try: () => decodeJwt(last ?? "").tnt,
+        catch: () => new TokenInvalid({ reason: "malformed" })
+      }).pipe(
+        Effect.flatMap((tnt) =>
+          typeof tnt === "string" && isValidTenantId(tnt)
+            ? Effect.succeed(tnt)
+            : Effect.fail(new TokenInvalid({ reason: "claims" }))
+        )
+      )
+    }
+
+    const exchange = Effect.fn("TokenService.exchange")(function* (req: ExchangeRequest) {
+      const tenant = yield* chainTenant(req)
+      yield* Effect.annotateCurrentSpan({ tenant, depth: req.chain.length })
+      const nowMs = yield* Clock.currentTimeMillis
+      const now = Math.floor(nowMs / 1000)
+      const verified = yield* verifyChain(req.chain, {
+        tenant,
+        issuer: issuer(tenant),
+        jwks: yield* keyRing.jwks(tenant),
+        isRevoked: revocations.isRevoked,
+        now: new Date(nowMs),
+        clockToleranceSec: tolerance,
+        maxDepth: req.maxDepth
+      })
+      const parent = verified.leaf
+      yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
+
+      if (req.intent !== parent.int) return yield* policy("intent")
+      const target = yield* Either.mapLeft(
+        makeAgentSpiffeId(req.trustDomain, tenant, req.toAgent),
+        () => new TokenPolicyError({ reason: "identifier" })
+      )
+      const parentId = parseSpiffeId(parent.sub)
+      if (Either.isLeft(parentId) || parentId.right.trustDomain !== target.trustDomain) {
+        return yield* Effect.fail(new DelegationChainError({ reason: "binding" }))
+      }
+      if (parent.dep + 1 > req.maxDepth)
+        return yield* Effect.fail(new DelegationChainError({ reason: "depth" }))
+      if (verified.claims.some((c) => c.sub === target.uri)) {
+        return yield* Effect.fail(new DelegationChainError({ reason: "cycle" }))
+      }
+
+      if (
+        [...req.requestedScopes, ...req.allowedScopes].some((s) => typeof s === "string" && s.includes("*"))
+      ) {
+        return yield* policy("wildcard")
+      }
+      const held = new Set(parent.scp)
+      const allowed = new Set(req.allowedScopes)
+      if (!parent.scp.some((s) => allowed.has(s)))
+        return yield* Effect.fail(new ScopeEscalation({ reason: "empty" }))
+      const scp = yield* checkScopes(req.requestedScopes)
+      if (!scp.every((s) => held.has(s)))
+        return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_parent" }))
+      if (!scp.every((s) => allowed.has(s))) {
+        return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_allowed" }))
+      }
+
+      yield* checkTtl(req.ttlSeconds)
+      const exp = Math.min(now + req.ttlSeconds, parent.exp)
+      const nbf = Math.max(now, parent.nbf)
+      if (exp <= now) return yield* Effect.fail(new TokenExpired({ reason: "exp" }))
+      if (nbf >= exp) return yield* policy("expired")
+
+      const claims: TaskClaims = {
+        iss: parent.iss,
+        sub: target.uri,
+        aud: target.uri,
+        tnt: parent.tnt,
+        sid: parent.sid,
+        usr: parent.usr,
+        txn: parent.txn,
+        int: parent.int,
+        scp: scp as TaskClaims["scp"],
+        iat: now,
+        nbf,
+        exp,
+        jti: newJti(),
+        dep: parent.dep + 1,
+        prev: verified.leafHash,
+        act: parent.act === undefined ? { sub: parent.sub } : { sub: parent.sub, act: parent.act }
+      }
+      return yield* sign(claims)
+    })
+
+    const jwks = (tenant: string): Effect.Effect<Jwks> =>
+      isValidTenantId(tenant)
+        ? Effect.zipRight(keyRing.signingKey(tenant), keyRing.jwks(tenant))
+        : Effect.succeed({ keys: [] })
+
+    return TokenService.of({ mintRoot, exchange, jwks, issuer })
+  })

@@ -1,0 +1,22 @@
+import * as Context from "effect/Context"
+import type * as Deferred from "effect/Deferred"
+import type { ReplyBody } from "./Protocol.js"
+
+/** What a tenant worker holds after boot: its one tenant, its public keys, its pending broker calls. */
+export interface WorkerStateApi {
+  readonly tenant: string
+  readonly trustDomain: string
+  readonly issuer: string
+  readonly jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> }
+  readonly dataDir: string
+  readonly tenantDir: string
+  readonly maxDepth: number
+  readonly clockToleranceSec: number
+  readonly settings: Readonly<Record<string, string>>
+  /** Token ids the broker has revoked (pushed by `Revoke`); checked on every local verification. */
+  readonly revoked: Set<string>
+  /** Calls awaiting the broker's `Reply`, by call id. */
+  readonly pending: Map<string, Deferred.Deferred<ReplyBody>>
+}
+
+export class WorkerState extends Context.Tag("@cordon/runtime/WorkerState")<WorkerState, WorkerStateApi>() {}

@@ -1,0 +1,7 @@
+export * as CallerTokens from "./CallerTokens.js"
+export * as Errors from "./Errors.js"
+export * as Orchestrator from "./Orchestrator.js"
+export * as Protocol from "./Protocol.js"
+export * as RuntimeConfig from "./RuntimeConfig.js"
+export * as TeamRegistry from "./TeamRegistry.js"
+export * as TenantWorkerPool from "./TenantWorkerPool.js"

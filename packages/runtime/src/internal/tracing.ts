@@ -1,0 +1,71 @@
+import { TraceStore } from "@cordon/store/TraceStore"
+import type { TraceKind, TraceStatus } from "@cordon/store/Model"
+import * as Effect from "effect/Effect"
+import { randomBytes } from "node:crypto"
+
+/** Writes the spans of one task's delegation trace. Attributes never hold a token. */
+export interface Tracer {
+  readonly txn: string
+  readonly start: (
+    kind: TraceKind,
+    name: string,
+    parent: string | null,
+    attrs?: Record<string, unknown>
+  ) => Effect.Effect<string>
+  readonly end: (spanId: string, status: TraceStatus, attrs?: Record<string, unknown>) => Effect.Effect<void>
+  /** A span that starts and ends at once (a decision, a note, a revocation). */
+  readonly event: (
+    kind: TraceKind,
+    name: string,
+    parent: string | null,
+    status: TraceStatus,
+    attrs?: Record<string, unknown>
+  ) => Effect.Effect<string>
+}
+
+export const newSpanId = (): string => randomBytes(8).toString("hex")
+
+/** A tracer for task `txn` of `tenant`. Trace writes are best effort: a failed write never fails the task. */
+export const makeTracer = (tenant: string, txn: string) =>
+  Effect.map(TraceStore, (store): Tracer => {
+    const start: Tracer["start"] = (kind, name, parent, attrs = {}) => {
+      const spanId = newSpanId()
+      return store
+        .append({
+          txn,
+          tenant,
+          spanId,
+          parentSpanId: parent,
+          kind,
+          name,
+          status: "running",
+          attrs,
+          startMs: Date.now(),
+          endMs: null
+        })
+        .pipe(Effect.ignoreLogged, Effect.as(spanId))
+    }
+    const end: Tracer["end"] = (spanId, status, attrs) =>
+      store
+        .end(spanId, { status, endMs: Date.now(), ...(attrs === undefined ? {} : { attrs }) })
+        .pipe(Effect.ignoreLogged)
+    const event: Tracer["event"] = (kind, name, parent, status, attrs = {}) => {
+      const spanId = newSpanId()
+      const now = Date.now()
+      return store
+        .append({
+          txn,
+          tenant,
+          spanId,
+          parentSpanId: parent,
+          kind,
+          name,
+          status,
+          attrs,
+          startMs: now,
+          endMs: now
+        })
+        .pipe(Effect.ignoreLogged, Effect.as(spanId))
+    }
+    return { txn, start, end, event }
+  })

@@ -1,0 +1,7 @@
+export * as Agent from "./Agent.js"
+export { AgentContext, type AgentContextApi, call, handoff, note } from "./AgentContext.js"
+export { type CallError, Denied, ToolFailed } from "./Errors.js"
+export * as Intent from "./Intent.js"
+export * as Team from "./Team.js"
+export * as Tool from "./Tool.js"
+export type { RecordRef, ToolContext } from "./ToolContext.js"
