@@ -22,10 +22,11 @@ import {
   HttpApiSwagger,
   HttpMiddleware,
   HttpServer,
-  HttpServerRequest
+  HttpServerRequest,
+  HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { Cause, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
 
 const MAX_INPUT_BYTES = 256 * 1024
@@ -177,9 +178,41 @@ export const ApiLive = HttpApiBuilder.api(CordonApi).pipe(
   Layer.provide(AuthenticationLive)
 )
 
-/** Serves the API on `host:port` (port 0 picks a free one), with Swagger UI at `/docs`. */
-export const serverLayer = (options: { readonly host: string; readonly port: number }) =>
-  HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+const errorBody = (status: number, code: string, message: string) =>
+  HttpServerResponse.unsafeJson({ _tag: status === 404 ? "NotFound" : "BadRequest", code, message }, { status })
+
+/**
+ * An API-level middleware giving every error response a stable `code`: unparseable bodies (`E_MALFORMED_REQUEST`), schema failures
+ * (`E_BAD_REQUEST`, keeping the issues), unknown routes (`E_NOT_FOUND`).
+ */
+export const StableErrorCodes = HttpApiBuilder.middleware((app) =>
+  Effect.catchAllCause(app, (cause) => {
+    const error = Cause.squash(cause) as { readonly _tag?: string; readonly issues?: unknown; readonly message?: string }
+    switch (error._tag) {
+      case "RequestError":
+        return Effect.succeed(errorBody(400, "E_MALFORMED_REQUEST", "request body could not be parsed"))
+      case "RouteNotFound":
+        return Effect.succeed(errorBody(404, "E_NOT_FOUND", "no such route"))
+      case "HttpApiDecodeError":
+        return Effect.succeed(
+          HttpServerResponse.unsafeJson(
+            { _tag: "BadRequest", code: "E_BAD_REQUEST", message: error.message ?? "invalid request", issues: error.issues },
+            { status: 400 }
+          )
+        )
+      default:
+        return Effect.failCause(cause)
+    }
+  })
+)
+
+/**
+ * Serves the API on `host:port` (port 0 picks a free one), with Swagger UI at `/docs`; `logRequests`
+ * logs one line per request.
+ */
+export const serverLayer = (options: { readonly host: string; readonly port: number; readonly logRequests?: boolean }) =>
+  HttpApiBuilder.serve(options.logRequests === true ? HttpMiddleware.logger : (app) => app).pipe(
+    Layer.provide(StableErrorCodes),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(ApiLive),
     HttpServer.withLogAddress,

@@ -32,7 +32,9 @@ const resolveDir = (dir: string) => path.resolve(process.cwd(), dir)
 const fail = (code: number, message: string) =>
   Effect.zipRight(
     Console.error(message),
-    Effect.sync(() => void (process.exitCode = code))
+    Effect.sync(() => {
+      process.exitCode = code
+    })
   )
 
 const serve = Command.make(
@@ -56,7 +58,7 @@ const serve = Command.make(
       yield* Console.log(
         `cordon: serving team "${mailTeam.name}" on http://${host}:${port} (docs at /docs), data in ${dir}`
       )
-      return yield* Layer.launch(serverLayer({ host, port }).pipe(Layer.provide(broker)))
+      return yield* Layer.launch(serverLayer({ host, port, logRequests: true }).pipe(Layer.provide(broker)))
     })
 ).pipe(Command.withDescription("Run the Cordon service (HTTP API + tenant workers)"))
 

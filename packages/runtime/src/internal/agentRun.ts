@@ -65,14 +65,17 @@ export const runAgent = (
     )
 
     /** Sends a call and waits for the broker's reply. */
-    const ask = (body: CallBody) =>
-      Effect.gen(function* () {
-        const callId = `${req.runId}.${++callCounter}`
+    const ask = (body: CallBody) => {
+      const callId = `${req.runId}.${++callCounter}`
+      return Effect.gen(function* () {
         const reply = yield* Deferred.make<ReplyBody>()
         state.pending.set(callId, reply)
-        yield* emit({ _tag: "Call", callId, chain: req.chain, body })
+        const sent = yield* emit({ _tag: "Call", callId, chain: req.chain, body })
+        // A closed channel means the run has ended: nothing outlives it, so late calls fail closed.
+        if (!sent) return { _tag: "Refused", code: "E_RUN_ENDED", reason: "the agent run has ended" } as const
         return yield* Deferred.await(reply)
-      }).pipe(Effect.onInterrupt(() => Effect.void))
+      }).pipe(Effect.ensuring(Effect.sync(() => state.pending.delete(callId))))
+    }
 
     /** Sends a one-way event (the broker does not reply). */
     const tell = (body: CallBody) =>

@@ -360,7 +360,10 @@ const handoff = (
       [...chain, minted.right.token],
       minted.right.claims.jti,
       span
-    ).pipe(Effect.either)
+    ).pipe(
+      Effect.either,
+      Effect.onInterrupt(() => run.tracer.end(span, "error", { code: "E_INTERRUPTED" }))
+    )
     if (result._tag === "Left") {
       yield* run.tracer.end(span, "error", { code: result.left.code })
       return refused(result.left.code, result.left.reason)
@@ -430,6 +433,7 @@ export const runAgentOn = (
             : new RemoteFailure({ code: "E_WORKER_FAILED", reason: "tenant worker failed" })
         ),
         Stream.runForEach(onEvent),
+        Effect.onInterrupt(() => run.tracer.end(span, "error", { code: "E_INTERRUPTED" })),
         Effect.exit
       )
     if (Exit.isSuccess(exit)) {

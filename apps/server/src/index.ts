@@ -1,0 +1,4 @@
+export * from "./Broker.js"
+export * from "./Demo.js"
+export * from "./Http.js"
+export * from "./TraceTree.js"

@@ -1,0 +1,64 @@
+/**
+ * Starts a real broker (control-plane SQLite file, tenant worker threads, Cedar) behind a real HTTP server
+ * on loopback, in a fresh temporary data directory, for one test file.
+ */
+import type { RuntimeConfigShape } from "@cordon/runtime/RuntimeConfig"
+import { CallerTokens } from "@cordon/runtime/CallerTokens"
+import type { Team } from "@cordon/sdk/Team"
+import { brokerLayer } from "@cordon/server/Broker"
+import { serverLayer } from "@cordon/server/Http"
+import { HttpServer } from "@effect/platform"
+import { Effect, Layer, ManagedRuntime } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+
+export const testWorkerEntry = path.resolve(import.meta.dirname, "../dist/test-worker.mjs")
+
+export const startBroker = async (options: {
+  readonly team: Team
+  readonly workerEntry: string
+  readonly config?: Partial<RuntimeConfigShape>
+}) => {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "cordon-test-"))
+  const layer = serverLayer({ host: "127.0.0.1", port: 0 }).pipe(
+    Layer.provideMerge(
+      brokerLayer({ dataDir, team: options.team, workerEntry: options.workerEntry, config: options.config ?? {} })
+    )
+  )
+  const runtime = ManagedRuntime.make(layer)
+  const address = await runtime.runPromise(Effect.map(HttpServer.HttpServer, (s) => s.address))
+  const baseUrl = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+  const token = (tenant: string, user = `user-${tenant}`) =>
+    runtime.runPromise(Effect.flatMap(CallerTokens, (t) => t.mint(tenant, user)))
+  return {
+    dataDir,
+    baseUrl,
+    runtime,
+    token,
+    /** Plain HTTP call with an optional bearer token; returns status and parsed JSON body. */
+    http: async (method: string, route: string, body?: unknown, bearer?: string, raw?: string) => {
+      const headers: Record<string, string> = { "content-type": "application/json" }
+      if (bearer !== undefined) headers.authorization = bearer
+      const res = await fetch(`${baseUrl}${route}`, {
+        method,
+        headers,
+        ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {})
+      })
+      const text = await res.text()
+      let json: unknown = null
+      try {
+        json = JSON.parse(text)
+      } catch {
+        json = text
+      }
+      return { status: res.status, body: json as Record<string, unknown> }
+    },
+    stop: async () => {
+      await runtime.dispose()
+      await fs.rm(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+export type TestBroker = Awaited<ReturnType<typeof startBroker>>
