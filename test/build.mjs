@@ -9,6 +9,8 @@ await build({
   target: "node20",
   format: "esm",
   external: ["better-sqlite3"],
-  banner: { js: "import { createRequire as __cordonRequire } from 'node:module'; const require = __cordonRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cordonRequire } from 'node:module'; const require = __cordonRequire(import.meta.url);"
+  },
   logLevel: "warning"
 })

@@ -57,9 +57,17 @@ describe("authentication", () => {
   })
 
   it("refuses an unsigned (alg none) caller token", async () => {
-    const header = Buffer.from(JSON.stringify({ alg: "none", typ: "cordon-caller+jwt" })).toString("base64url")
+    const header = Buffer.from(JSON.stringify({ alg: "none", typ: "cordon-caller+jwt" })).toString(
+      "base64url"
+    )
     const payload = Buffer.from(
-      JSON.stringify({ tnt: "acme", sub: "x", iss: "https://cordon.local/dev-issuer", aud: "cordon-api", exp: 4e9 })
+      JSON.stringify({
+        tnt: "acme",
+        sub: "x",
+        iss: "https://cordon.local/dev-issuer",
+        aud: "cordon-api",
+        exp: 4e9
+      })
     ).toString("base64url")
     const res = await broker.http("POST", "/v1/sessions", {}, `Bearer ${header}.${payload}.`)
     expect(res.status).toBe(401)
@@ -69,7 +77,12 @@ describe("authentication", () => {
 describe("bad input gets a typed 4xx and writes nothing", () => {
   it("unknown agent → 400 E_UNKNOWN_AGENT", async () => {
     const before = await ledger()
-    const res = await broker.http("POST", "/v1/tasks", { session, agent: "ghost", intent: "probe.run", input: {} }, acme)
+    const res = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session, agent: "ghost", intent: "probe.run", input: {} },
+      acme
+    )
     expect(res.status).toBe(400)
     expect(res.body.code).toBe("E_UNKNOWN_AGENT")
     expect(await ledger()).toEqual(before)
@@ -77,7 +90,12 @@ describe("bad input gets a typed 4xx and writes nothing", () => {
 
   it("unknown intent → 400 E_UNKNOWN_INTENT", async () => {
     const before = await ledger()
-    const res = await broker.http("POST", "/v1/tasks", { session, agent: "lead", intent: "steal.all", input: {} }, acme)
+    const res = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session, agent: "lead", intent: "steal.all", input: {} },
+      acme
+    )
     expect(res.status).toBe(400)
     expect(res.body.code).toBe("E_UNKNOWN_INTENT")
     expect(await ledger()).toEqual(before)
@@ -91,17 +109,32 @@ describe("bad input gets a typed 4xx and writes nothing", () => {
     const missing = await broker.http("POST", "/v1/tasks", { session, agent: "lead" }, acme)
     expect(missing.status).toBe(400)
     expect(missing.body.code).toBe("E_BAD_REQUEST")
-    const wrongType = await broker.http("POST", "/v1/tasks", { session: 7, agent: "lead", intent: "probe.run", input: {} }, acme)
+    const wrongType = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session: 7, agent: "lead", intent: "probe.run", input: {} },
+      acme
+    )
     expect(wrongType.status).toBe(400)
     expect(wrongType.body.code).toBe("E_BAD_REQUEST")
-    const traversal = await broker.http("POST", "/v1/tasks", { session: "../x", agent: "lead", intent: "probe.run", input: {} }, acme)
+    const traversal = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session: "../x", agent: "lead", intent: "probe.run", input: {} },
+      acme
+    )
     expect(traversal.status).toBe(400)
     expect(await ledger()).toEqual(before)
   })
 
   it("a session of another tenant is not found (404), and no task is written", async () => {
     const before = await ledger()
-    const res = await broker.http("POST", "/v1/tasks", { session, agent: "lead", intent: "probe.run", input: { mode: "probe" } }, globex)
+    const res = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session, agent: "lead", intent: "probe.run", input: { mode: "probe" } },
+      globex
+    )
     expect(res.status).toBe(404)
     expect(res.body.code).toBe("E_NOT_FOUND")
     expect(await ledger()).toEqual(before)

@@ -14,7 +14,9 @@ let broker: TestBroker
 let bearer: string
 
 const live = () =>
-  broker.runtime.runPromise(Effect.flatMap(Credentials, (c) => c.liveCount(Math.floor(Date.now() / 1000), "acme")))
+  broker.runtime.runPromise(
+    Effect.flatMap(Credentials, (c) => c.liveCount(Math.floor(Date.now() / 1000), "acme"))
+  )
 
 const openSession = async () => String((await broker.http("POST", "/v1/sessions", {}, bearer)).body.id)
 
@@ -23,7 +25,12 @@ const submit = (session: string, input: unknown, wait = true) =>
 
 const trace = async (taskId: string) => {
   const res = await broker.http("GET", `/v1/tasks/${taskId}/trace`, undefined, bearer)
-  return res.body.events as Array<{ kind: string; name: string; status: string; attrs: Record<string, unknown> }>
+  return res.body.events as Array<{
+    kind: string
+    name: string
+    status: string
+    attrs: Record<string, unknown>
+  }>
 }
 
 const effects = () => {
@@ -37,7 +44,11 @@ const revoked = (events: Awaited<ReturnType<typeof trace>>) =>
   events.filter((e) => e.kind === "revocation").map((e) => e.name.replace("revoke ", ""))
 
 beforeAll(async () => {
-  broker = await startBroker({ team: testTeam, workerEntry: testWorkerEntry, config: { taskTimeoutMs: 1500 } })
+  broker = await startBroker({
+    team: testTeam,
+    workerEntry: testWorkerEntry,
+    config: { taskTimeoutMs: 1500 }
+  })
   bearer = `Bearer ${await broker.token("acme")}`
 })
 
@@ -86,7 +97,9 @@ describe("teardown", () => {
     const task = await broker.http("GET", `/v1/tasks/${id}`, undefined, bearer)
     expect(task.body.status).toBe("cancelled")
     expect(await live()).toBe(0)
-    expect(fs.existsSync(path.join(broker.dataDir, "tenants", "acme", "sessions", `${session}.sqlite`))).toBe(false)
+    expect(fs.existsSync(path.join(broker.dataDir, "tenants", "acme", "sessions", `${session}.sqlite`))).toBe(
+      false
+    )
     const late = await submit(session, { mode: "ok" })
     expect(late.status).toBe(409)
     expect(late.body.code).toBe("E_SESSION_CLOSED")

@@ -23,7 +23,12 @@ export const startBroker = async (options: {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "cordon-test-"))
   const layer = serverLayer({ host: "127.0.0.1", port: 0 }).pipe(
     Layer.provideMerge(
-      brokerLayer({ dataDir, team: options.team, workerEntry: options.workerEntry, config: options.config ?? {} })
+      brokerLayer({
+        dataDir,
+        team: options.team,
+        workerEntry: options.workerEntry,
+        config: options.config ?? {}
+      })
     )
   )
   const runtime = ManagedRuntime.make(layer)

@@ -179,7 +179,10 @@ export const ApiLive = HttpApiBuilder.api(CordonApi).pipe(
 )
 
 const errorBody = (status: number, code: string, message: string) =>
-  HttpServerResponse.unsafeJson({ _tag: status === 404 ? "NotFound" : "BadRequest", code, message }, { status })
+  HttpServerResponse.unsafeJson(
+    { _tag: status === 404 ? "NotFound" : "BadRequest", code, message },
+    { status }
+  )
 
 /**
  * An API-level middleware giving every error response a stable `code`: unparseable bodies (`E_MALFORMED_REQUEST`), schema failures
@@ -187,7 +190,11 @@ const errorBody = (status: number, code: string, message: string) =>
  */
 export const StableErrorCodes = HttpApiBuilder.middleware((app) =>
   Effect.catchAllCause(app, (cause) => {
-    const error = Cause.squash(cause) as { readonly _tag?: string; readonly issues?: unknown; readonly message?: string }
+    const error = Cause.squash(cause) as {
+      readonly _tag?: string
+      readonly issues?: unknown
+      readonly message?: string
+    }
     switch (error._tag) {
       case "RequestError":
         return Effect.succeed(errorBody(400, "E_MALFORMED_REQUEST", "request body could not be parsed"))
@@ -196,7 +203,12 @@ export const StableErrorCodes = HttpApiBuilder.middleware((app) =>
       case "HttpApiDecodeError":
         return Effect.succeed(
           HttpServerResponse.unsafeJson(
-            { _tag: "BadRequest", code: "E_BAD_REQUEST", message: error.message ?? "invalid request", issues: error.issues },
+            {
+              _tag: "BadRequest",
+              code: "E_BAD_REQUEST",
+              message: error.message ?? "invalid request",
+              issues: error.issues
+            },
             { status: 400 }
           )
         )
@@ -210,7 +222,11 @@ export const StableErrorCodes = HttpApiBuilder.middleware((app) =>
  * Serves the API on `host:port` (port 0 picks a free one), with Swagger UI at `/docs`; `logRequests`
  * logs one line per request.
  */
-export const serverLayer = (options: { readonly host: string; readonly port: number; readonly logRequests?: boolean }) =>
+export const serverLayer = (options: {
+  readonly host: string
+  readonly port: number
+  readonly logRequests?: boolean
+}) =>
   HttpApiBuilder.serve(options.logRequests === true ? HttpMiddleware.logger : (app) => app).pipe(
     Layer.provide(StableErrorCodes),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
