@@ -5,7 +5,7 @@
  */
 import { Authorizer } from "@cordon/policy/Authorizer"
 import type { KeyRing } from "@cordon/identity/KeyRing"
-import { RevocationList } from "@cordon/identity/RevocationList"
+import { RevocationList, type RevocationReason } from "@cordon/identity/RevocationList"
 import { TokenService } from "@cordon/identity/TokenService"
 import { sessionCacheFiles, sessionCachePath } from "@cordon/cache/CachePath"
 import type { AuditLog } from "@cordon/store/AuditLog"
@@ -116,9 +116,9 @@ export const make = Effect.gen(function* () {
   }
 
   /** Revokes `jtis` of `tenant` everywhere: in memory, in the store, and in the tenant's worker. */
-  const revoke = (tenant: string, jtis: ReadonlyArray<string>, reason: string) =>
+  const revoke = (tenant: string, jtis: ReadonlyArray<string>, reason: RevocationReason) =>
     Effect.gen(function* () {
-      yield* revocations.revoke(jtis, reason as never)
+      yield* revocations.revoke(jtis, reason)
       yield* credentials.revoke(jtis, reason, Date.now()).pipe(Effect.ignoreLogged)
       yield* pool.ifLive(tenant, (w) => w.executeEffect(new Revoke({ jtis: [...jtis] })))
     }).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignoreLogged)

@@ -8,7 +8,7 @@ import { Authorizer } from "@cordon/policy/Authorizer"
 import type { PolicyDecision } from "@cordon/policy/PolicyRequest"
 import type { TaskClaims } from "@cordon/identity/Claims"
 import { KeyRing } from "@cordon/identity/KeyRing"
-import { RevocationList } from "@cordon/identity/RevocationList"
+import { RevocationList, type RevocationReason } from "@cordon/identity/RevocationList"
 import { TokenService } from "@cordon/identity/TokenService"
 import { verifyChain } from "@cordon/identity/Verifier"
 import type { Intent } from "@cordon/sdk/Intent"
@@ -46,7 +46,7 @@ export interface TaskRun {
   /** The task's scope: credentials minted for the task are released (revoked) when it closes. */
   readonly scope: Scope.Scope
   /** Revokes token ids for this task's tenant (store, in-memory list, and the tenant's worker). */
-  readonly revoke: (jtis: ReadonlyArray<string>, reason: string) => Effect.Effect<void>
+  readonly revoke: (jtis: ReadonlyArray<string>, reason: RevocationReason) => Effect.Effect<void>
 }
 
 let runCounter = 0
