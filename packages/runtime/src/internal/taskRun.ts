@@ -175,6 +175,12 @@ const decide = (
     return decision
   })
 
+/** `decide` bound to one call's run, chain, agent and trace parent. */
+const decider =
+  (run: TaskRun, chain: ReadonlyArray<TaskClaims>, agent: string, parentSpan: string) =>
+  (step: { action: string; resource: string; name: string }, decision: PolicyDecision) =>
+    decide(run, chain, agent, parentSpan, step, decision)
+
 /** A decision made by a broker rule before Cedar (scope, unknown tool, ...), in the same record shape. */
 const localDeny = (
   code: NonNullable<PolicyDecision["code"]>,
@@ -202,41 +208,24 @@ const authorizeTool = (
     const authorizer = yield* Authorizer
     const verified = yield* verifyCall(run, chain, agent, leafJti)
     const claims = verified.claims
+    const judge = decider(run, claims, agent, parentSpan)
     const resource = `${run.tenant}/Tool/${body.tool}`
     const step = { action: "InvokeTool", resource, name: body.tool }
     const tool = run.team.tools.get(body.tool)
     const declared = run.team.agents.get(agent)?.tools.includes(body.tool) ?? false
     const version = authorizer.policyVersion
     if (tool === undefined || !declared) {
-      yield* decide(
-        run,
-        claims,
-        agent,
-        parentSpan,
-        step,
-        localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-declared", version)
-      )
+      yield* judge(step, localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-declared", version))
       return refused("E_TOOL_NOT_ALLOWED", `tool ${body.tool} is not available to ${agent}`)
     }
     const held = new Set(verified.leaf.scp)
     if (!tool.scopes.every((s) => held.has(s))) {
-      yield* decide(
-        run,
-        claims,
-        agent,
-        parentSpan,
-        step,
-        localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-scope", version)
-      )
+      yield* judge(step, localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-scope", version))
       return refused("E_TOOL_NOT_ALLOWED", `token lacks the scopes of ${body.tool}`)
     }
     const principal = principalOf(run, config, agent)
     const context = contextOf(run, claims)
-    const toolDecision = yield* decide(
-      run,
-      claims,
-      agent,
-      parentSpan,
+    const toolDecision = yield* judge(
       step,
       yield* authorizer.authorize({
         principal,
@@ -248,11 +237,7 @@ const authorizeTool = (
     if (toolDecision.decision === "deny")
       return refused(toolDecision.code ?? "E_POLICY_DENY", `${body.tool} denied`)
     for (const record of body.records) {
-      const recordDecision_ = yield* decide(
-        run,
-        claims,
-        agent,
-        parentSpan,
+      const recordDecision_ = yield* judge(
         {
           action: "AccessRecord",
           resource: `${record.tenant}/${record.type}/${record.id}`,
@@ -288,24 +273,14 @@ const handoff = (
     const tokens = yield* TokenService
     const verified = yield* verifyCall(run, chain, agent, leafJti)
     const claims = verified.claims
+    const judge = decider(run, claims, agent, parentSpan)
     const step = { action: "Handoff", resource: `${run.tenant}/Agent/${body.agent}`, name: body.agent }
     const target = run.team.agents.get(body.agent)
     if (target === undefined) {
-      yield* decide(
-        run,
-        claims,
-        agent,
-        parentSpan,
-        step,
-        localDeny("E_HANDOFF_DENIED", "broker.agent-known", authorizer.policyVersion)
-      )
+      yield* judge(step, localDeny("E_HANDOFF_DENIED", "broker.agent-known", authorizer.policyVersion))
       return refused("E_HANDOFF_DENIED", `no agent ${body.agent}`)
     }
-    const decision = yield* decide(
-      run,
-      claims,
-      agent,
-      parentSpan,
+    const decision = yield* judge(
       step,
       yield* authorizer.authorize({
         principal: principalOf(run, config, agent),
