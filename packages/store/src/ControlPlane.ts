@@ -17,6 +17,7 @@ import { AuditLog } from "./AuditLog.js"
 import { Credentials } from "./Credentials.js"
 import { migrations } from "./Migrations.js"
 import { Sessions } from "./Sessions.js"
+import { SigningKeys } from "./SigningKeys.js"
 import { Tasks } from "./Tasks.js"
 import { Tenants } from "./Tenants.js"
 import { TraceStore } from "./TraceStore.js"
@@ -54,16 +55,17 @@ export const layerMemory: Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteC
   layer({ filename: ":memory:" })
 
 /** Every table service of this package; requires a migrated `SqlClient`. */
-export type Services = Tenants | Sessions | Tasks | Credentials | AuditLog | TraceStore
+export type Services = Tenants | Sessions | Tasks | Credentials | AuditLog | TraceStore | SigningKeys
 
-/** The six table services (`Tenants`, `Sessions`, `Tasks`, `Credentials`, `AuditLog`, `TraceStore`). */
+/** The table services (`Tenants`, `Sessions`, `Tasks`, `Credentials`, `AuditLog`, `TraceStore`, `SigningKeys`). */
 export const services: Layer.Layer<Services, never, SqlClient.SqlClient> = Layer.mergeAll(
   Tenants.layer,
   Sessions.layer,
   Tasks.layer,
   Credentials.layer,
   AuditLog.layer,
-  TraceStore.layer
+  TraceStore.layer,
+  SigningKeys.layer
 )
 
 /** `layer(options)` plus every table service over it. */

@@ -40,6 +40,24 @@ export interface CredentialsService {
    * in the future (an expired token is refused anyway).
    */
   readonly listRevoked: (tenant: string, nowSec?: number) => Effect.Effect<ReadonlyArray<string>, SqlError>
+  /**
+   * Every tenant's revoked, unexpired credentials with their `exp` (epoch seconds): to rebuild the
+   * in-memory revocation list at boot.
+   */
+  readonly listRevokedAll: (
+    nowSec: number
+  ) => Effect.Effect<ReadonlyArray<{ jti: string; tenant: string; exp: number }>, SqlError>
+  /**
+   * The tenant's credentials matching every given selector (`task` = root task id, `session`, `agent`,
+   * `jti`), with `exp`; with none, all of the tenant's. For revocation by scope; never crosses tenants.
+   */
+  readonly select: (selector: {
+    readonly tenant: string
+    readonly jti?: string
+    readonly task?: string
+    readonly session?: string
+    readonly agent?: string
+  }) => Effect.Effect<ReadonlyArray<{ jti: string; exp: number; revoked: boolean }>, SqlError>
 }
 
 /** `jti`s per UPDATE statement (well under SQLite's bound-parameter limit). */
@@ -107,7 +125,24 @@ export const make: Effect.Effect<CredentialsService, never, SqlClient.SqlClient>
     return rows.map((r) => r.jti)
   })
 
-  return { record, revoke, revokeTask, liveCount, listRevoked }
+  const listRevokedAll = Effect.fn("Credentials.listRevokedAll")(function* (nowSec: number) {
+    return yield* sql<{ jti: string; tenant: string; exp: number }>`SELECT jti, tenant, exp FROM credentials
+      WHERE revoked_at IS NOT NULL AND exp > ${nowSec} ORDER BY revoked_at, jti`
+  })
+
+  const select: CredentialsService["select"] = Effect.fn("Credentials.select")(function* (selector) {
+    yield* Effect.annotateCurrentSpan({ tenant: selector.tenant })
+    const conditions = [sql`tenant = ${selector.tenant}`]
+    if (selector.jti !== undefined) conditions.push(sql`jti = ${selector.jti}`)
+    if (selector.task !== undefined) conditions.push(sql`task = ${selector.task}`)
+    if (selector.session !== undefined) conditions.push(sql`session = ${selector.session}`)
+    if (selector.agent !== undefined) conditions.push(sql`agent = ${selector.agent}`)
+    const rows = yield* sql<{ jti: string; exp: number; revoked: number }>`SELECT jti, exp,
+      (revoked_at IS NOT NULL) AS revoked FROM credentials WHERE ${sql.and(conditions)} ORDER BY minted_at, jti`
+    return rows.map((r) => ({ jti: r.jti, exp: r.exp, revoked: r.revoked === 1 }))
+  })
+
+  return { record, revoke, revokeTask, liveCount, listRevoked, listRevokedAll, select }
 })
 
 /** Tag of the credentials service. `Credentials.layer` requires a `SqlClient` with migrations applied. */

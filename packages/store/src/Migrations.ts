@@ -109,9 +109,28 @@ const initial = Effect.gen(function* () {
 })
 
 /**
+ * Tenant signing keys, private halves wrapped (AES-256-GCM under the master key; the wrap is opaque here).
+ * `activated_at`/`retired_at` in epoch ms; a compromised key is retired at once.
+ */
+const signingKeys = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE signing_keys (
+    tenant TEXT NOT NULL,
+    kid TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    activated_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    compromised INTEGER NOT NULL CHECK (compromised IN (0, 1)),
+    wrapped TEXT NOT NULL,
+    PRIMARY KEY (tenant, kid)
+  ) STRICT`
+})
+
+/**
  * All migrations, keyed `"<id>_<name>"` as `SqliteMigrator.fromRecord` expects. Append new ones with a
  * higher id; never edit one that has shipped.
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
-  "0001_initial": initial
+  "0001_initial": initial,
+  "0002_signing_keys": signingKeys
 }

@@ -92,5 +92,29 @@ for (const backend of backends) {
         expect(yield* creds.liveCount(0)).toBe(0)
       }).pipe(Effect.provide(backend.layer()))
     )
+
+    it.effect(
+      "select finds a tenant's credentials by task, session, agent or jti, and never another tenant's",
+      () =>
+        Effect.gen(function* () {
+          const creds = yield* Credentials
+          yield* creds.record(cred("a1", { task: "t1", session: "s1", agent: "triage", exp: 100 }))
+          yield* creds.record(cred("a2", { task: "t1", session: "s1", agent: "summarizer", exp: 90 }))
+          yield* creds.record(cred("a3", { task: "t2", session: "s2", agent: "triage", exp: 80 }))
+          yield* creds.record(cred("g1", { tenant: "globex", task: "t1", session: "s1", agent: "triage" }))
+          yield* creds.revoke(["a1"], "manual", 5)
+          const jtis = (sel: Omit<Parameters<typeof creds.select>[0], "tenant">) =>
+            Effect.map(creds.select({ tenant: "acme", ...sel }), (rows) => rows.map((r) => r.jti).sort())
+          expect(yield* jtis({ task: "t1" })).toEqual(["a1", "a2"])
+          expect(yield* jtis({ session: "s2" })).toEqual(["a3"])
+          expect(yield* jtis({ agent: "triage" })).toEqual(["a1", "a3"])
+          expect(yield* jtis({ jti: "g1" })).toEqual([])
+          expect(yield* jtis({})).toEqual(["a1", "a2", "a3"])
+          const one = yield* creds.select({ tenant: "acme", jti: "a1" })
+          expect(one).toEqual([{ jti: "a1", exp: 100, revoked: true }])
+          const all = yield* creds.listRevokedAll(50)
+          expect(all).toEqual([{ jti: "a1", tenant: "acme", exp: 100 }])
+        }).pipe(Effect.provide(backend.layer()))
+    )
   })
 }
