@@ -173,6 +173,41 @@ describe("tenant binding", () => {
     expect(res.body.output).toEqual({ envKeys: 0, tenant: "acme", session })
   })
 
+  it("sessions bind tenant AND user: another user of the same tenant cannot read, use or end them", async () => {
+    const bob = `Bearer ${await broker.token("acme", "bob")}`
+    const submitted = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session, agent: "lead", intent: "probe.run", input: { mode: "probe" }, wait: true },
+      acme
+    )
+    const id = String(submitted.body.id)
+    for (const [method, route] of [
+      ["GET", `/v1/sessions/${session}`],
+      ["GET", `/v1/tasks/${id}`],
+      ["GET", `/v1/tasks/${id}/trace`],
+      ["DELETE", `/v1/sessions/${session}`]
+    ] as const) {
+      const res = await broker.http(method, route, undefined, bob)
+      expect(res.status, `${method} ${route}`).toBe(404)
+    }
+    const before = await ledger()
+    const use = await broker.http(
+      "POST",
+      "/v1/tasks",
+      { session, agent: "lead", intent: "probe.run", input: {} },
+      bob
+    )
+    expect(use.status).toBe(404)
+    expect(await ledger()).toEqual(before)
+    expect((await broker.http("GET", `/v1/sessions/${session}`, undefined, acme)).body.status).toBe("open")
+  })
+
+  it("session and task ids carry 128 random bits", async () => {
+    const created = await broker.http("POST", "/v1/sessions", {}, acme)
+    expect(String(created.body.id)).toMatch(/^s-[0-9a-f]{32}$/)
+  })
+
   it("ending another tenant's session is not found and leaves it open", async () => {
     const res = await broker.http("DELETE", `/v1/sessions/${session}`, undefined, globex)
     expect(res.status).toBe(404)

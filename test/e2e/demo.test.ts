@@ -3,7 +3,7 @@
  * `cordon trace` command on one of its tasks — as its own tenant and as another tenant.
  */
 import { defaultDemoOptions } from "@cordon/examples"
-import { type DemoRun, runDemo } from "@cordon/server/Demo"
+import { type DemoRun, demoUser, runDemo } from "@cordon/server/Demo"
 import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -71,7 +71,17 @@ describe("demo at small scale", () => {
 
   it("`cordon trace` prints the delegation tree of a task, denials included", async () => {
     const [tenant, taskId] = Object.entries(run.sampleTaskIds)[0]!
-    const res = await cordon("trace", taskId, "--tenant", tenant, "--data-dir", dataDir, "--offline")
+    const res = await cordon(
+      "trace",
+      taskId,
+      "--tenant",
+      tenant,
+      "--user",
+      demoUser(tenant),
+      "--data-dir",
+      dataDir,
+      "--offline"
+    )
     expect(res.code).toBe(0)
     expect(res.stdout).toContain(`task ${taskId}`)
     expect(res.stdout).toMatch(/agent triage/)
@@ -84,7 +94,17 @@ describe("demo at small scale", () => {
   it("`cordon trace` on a task of another tenant fails with a typed not-found error", async () => {
     const [tenant, taskId] = Object.entries(run.sampleTaskIds)[0]!
     const other = defaultDemoOptions.tenants.find((t) => t !== tenant)!
-    const res = await cordon("trace", taskId, "--tenant", other, "--data-dir", dataDir, "--offline")
+    const res = await cordon(
+      "trace",
+      taskId,
+      "--tenant",
+      other,
+      "--user",
+      demoUser(tenant),
+      "--data-dir",
+      dataDir,
+      "--offline"
+    )
     expect(res.code).toBe(4)
     expect(res.stderr).toContain("E_NOT_FOUND")
     expect(res.stdout).toBe("")

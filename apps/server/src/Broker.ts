@@ -9,6 +9,7 @@ import { TokenService } from "@cordon/identity/TokenService"
 import { Authorizer } from "@cordon/policy/Authorizer"
 import * as CallerTokens from "@cordon/runtime/CallerTokens"
 import * as Orchestrator from "@cordon/runtime/Orchestrator"
+import * as Revocations from "@cordon/runtime/Revocations"
 import * as RuntimeConfig from "@cordon/runtime/RuntimeConfig"
 import * as TeamRegistry from "@cordon/runtime/TeamRegistry"
 import * as TenantWorkerPool from "@cordon/runtime/TenantWorkerPool"
@@ -53,6 +54,7 @@ export const brokerLayer = (options: BrokerOptions) => {
   const base = Layer.mergeAll(config, store, identity, Authorizer.layer, TeamRegistry.layer(options.team))
   const pool = TenantWorkerPool.layer(boot)
   return Orchestrator.layer.pipe(
+    Layer.provideMerge(Revocations.layer),
     Layer.provideMerge(pool),
     Layer.provideMerge(base),
     Layer.merge(CallerTokens.layerDev(options.dataDir))

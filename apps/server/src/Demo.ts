@@ -24,6 +24,9 @@ import { brokerLayer } from "./Broker.js"
 import { serverLayer } from "./Http.js"
 import { workerEntry } from "./WorkerEntry.js"
 
+/** The user each demo tenant's tasks run for. */
+export const demoUser = (tenant: string): string => `user-${tenant}`
+
 export interface DemoRun {
   readonly report: DemoReport
   readonly baseUrl: string
@@ -58,7 +61,7 @@ export const runDemo = (options: {
         const callers = yield* Effect.provide(CallerTokens, context)
         const tokens: Record<string, string> = {}
         for (const tenant of options.demo.tenants)
-          tokens[tenant] = yield* callers.mint(tenant, `user-${tenant}`)
+          tokens[tenant] = yield* callers.mint(tenant, demoUser(tenant))
         const drive = yield* driveDemo({
           baseUrl,
           tokens,

@@ -8,14 +8,17 @@ import {
   Caller,
   Conflict,
   CordonApi,
+  type JwksView,
   NotFound,
   Unauthenticated,
   type SessionView,
   type TaskView,
   type TraceEventView
 } from "@cordon/api"
+import { TokenService } from "@cordon/identity/TokenService"
 import { CallerTokens } from "@cordon/runtime/CallerTokens"
 import { Orchestrator } from "@cordon/runtime/Orchestrator"
+import { Revocations } from "@cordon/runtime/Revocations"
 import type { Session, Task, TraceEvent } from "@cordon/store/Model"
 import {
   HttpApiBuilder,
@@ -168,13 +171,40 @@ const TasksLive = HttpApiBuilder.group(CordonApi, "tasks", (handlers) =>
   })
 )
 
+const IdentityLive = HttpApiBuilder.group(CordonApi, "identity", (handlers) =>
+  Effect.gen(function* () {
+    const tokens = yield* TokenService
+    const revocations = yield* Revocations
+    return handlers
+      .handle("jwks", () =>
+        Effect.flatMap(Caller, (caller) => tokens.jwks(caller.tenant)).pipe(
+          Effect.map((jwks) => ({ keys: jwks.keys as ReadonlyArray<JwksView["keys"][number]> }))
+        )
+      )
+      .handle("revoke", ({ payload }) =>
+        Effect.gen(function* () {
+          const caller = yield* Caller
+          const { all, ...selector } = payload
+          if (all !== true && Object.keys(selector).length === 0) {
+            return yield* new BadRequest({
+              code: "E_BAD_REQUEST",
+              message: "name what to revoke, or all: true"
+            })
+          }
+          const revoked = yield* revocations.revoke(caller.tenant, all === true ? {} : selector, "manual")
+          return { revoked: revoked.length }
+        })
+      )
+  })
+)
+
 const HealthLive = HttpApiBuilder.group(CordonApi, "health", (handlers) =>
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
 )
 
 /** The API's handlers (needs `Orchestrator` and `CallerTokens`). */
 export const ApiLive = HttpApiBuilder.api(CordonApi).pipe(
-  Layer.provide([SessionsLive, TasksLive, HealthLive]),
+  Layer.provide([SessionsLive, TasksLive, IdentityLive, HealthLive]),
   Layer.provide(AuthenticationLive)
 )
 

@@ -8,15 +8,19 @@ import { defaultDemoOptions, ensureSpamModel, mailTeam } from "@cordon/examples"
 import * as CallerTokensModule from "@cordon/runtime/CallerTokens"
 import * as ControlPlane from "@cordon/store/ControlPlane"
 import { AuditLog } from "@cordon/store/AuditLog"
+import { Sessions } from "@cordon/store/Sessions"
 import { Tasks } from "@cordon/store/Tasks"
 import { TraceStore } from "@cordon/store/TraceStore"
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Option } from "effect"
+import { existsSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import type { Team } from "@cordon/sdk/Team"
 import { brokerLayer } from "./Broker.js"
-import { runDemo } from "./Demo.js"
+import { demoUser, runDemo } from "./Demo.js"
 import { serverLayer, taskView, traceEventView } from "./Http.js"
 import { renderTraceTree } from "./TraceTree.js"
 import { workerEntry } from "./WorkerEntry.js"
@@ -37,26 +41,62 @@ const fail = (code: number, message: string) =>
     })
   )
 
+/** Loads `--team` (a module exporting `team`, or a default export) and checks `--worker` exists. */
+const customTeam = (teamModule: string, worker: string) =>
+  Effect.gen(function* () {
+    const mod = (yield* Effect.tryPromise({
+      try: () => import(pathToFileURL(path.resolve(process.cwd(), teamModule)).href),
+      catch: (e) => new Error(`cannot load team module ${teamModule}: ${String(e)}`)
+    })) as { team?: Team; default?: Team }
+    const team = mod.team ?? mod.default
+    if (team === undefined || !(team.agents instanceof Map)) {
+      return yield* Effect.fail(
+        new Error(`${teamModule} exports no team (export const team = Team.make(...))`)
+      )
+    }
+    const file = path.resolve(process.cwd(), worker)
+    if (!existsSync(file)) return yield* Effect.fail(new Error(`worker bundle ${file} not found`))
+    return { team, workerEntry: file, settings: {} }
+  })
+
 const serve = Command.make(
   "serve",
   {
     dataDir,
     host: Options.text("host").pipe(Options.withDefault("127.0.0.1")),
-    port: Options.integer("port").pipe(Options.withDefault(7411))
+    port: Options.integer("port").pipe(Options.withDefault(7411)),
+    team: Options.text("team").pipe(
+      Options.withDescription("module exporting your `team` (default: the example mail team)"),
+      Options.optional
+    ),
+    worker: Options.text("worker").pipe(
+      Options.withDescription("bundled worker entry that runs the same team (required with --team)"),
+      Options.optional
+    )
   },
-  ({ dataDir, host, port }) =>
+  ({ dataDir, host, port, team, worker }) =>
     Effect.gen(function* () {
       const dir = resolveDir(dataDir)
       yield* Effect.promise(() => fs.mkdir(dir, { recursive: true, mode: 0o700 }))
-      const spamModel = yield* Effect.promise(() => ensureSpamModel(dir))
+      if (Option.isSome(team) !== Option.isSome(worker)) {
+        return yield* fail(2, "E_BAD_INPUT: --team and --worker go together")
+      }
+      const chosen =
+        Option.isSome(team) && Option.isSome(worker)
+          ? yield* customTeam(team.value, worker.value)
+          : {
+              team: mailTeam,
+              workerEntry: workerEntry(),
+              settings: { spamModel: yield* Effect.promise(() => ensureSpamModel(dir)) }
+            }
       const broker = brokerLayer({
         dataDir: dir,
-        team: mailTeam,
-        workerEntry: workerEntry(),
-        config: { settings: { spamModel } }
+        team: chosen.team,
+        workerEntry: chosen.workerEntry,
+        config: { settings: chosen.settings }
       })
       yield* Console.log(
-        `cordon: serving team "${mailTeam.name}" on http://${host}:${port} (docs at /docs), data in ${dir}`
+        `cordon: serving team "${chosen.team.name}" on http://${host}:${port} (docs at /docs), data in ${dir}`
       )
       return yield* Layer.launch(serverLayer({ host, port, logRequests: true }).pipe(Layer.provide(broker)))
     })
@@ -96,7 +136,7 @@ const demo = Command.make(
       if (tenant !== undefined && taskId !== undefined) {
         yield* Console.log(
           `\nInspect a task that held a prompt injection (its denials are in the tree):\n` +
-            `  pnpm cordon trace ${taskId} --tenant ${tenant} --data-dir ${dataDir} --offline`
+            `  npx --yes pnpm@10.34.9 -s cordon trace ${taskId} --tenant ${tenant} --user ${demoUser(tenant)} --data-dir ${dataDir} --offline`
         )
       }
     })
@@ -121,14 +161,20 @@ const token = Command.make(
     )
 ).pipe(Command.withDescription("Mint a development caller token bound to one tenant"))
 
-/** Reads a trace straight from the control-plane database, scoped to the caller's tenant. */
-const offlineTrace = (dir: string, tenant: string, taskId: string) =>
+/**
+ * Reads a trace straight from the control-plane database, with the API's rule: only a task of the caller's
+ * tenant whose session is the caller user's.
+ */
+const offlineTrace = (dir: string, caller: { tenant: string; user: string }, taskId: string) =>
   Effect.gen(function* () {
     const tasks = yield* Tasks
+    const sessions = yield* Sessions
     const traces = yield* TraceStore
-    const task = yield* tasks.get(tenant, taskId)
+    const task = yield* tasks.get(caller.tenant, taskId)
     if (Option.isNone(task)) return Option.none()
-    const events = yield* traces.list(tenant, taskId)
+    const session = yield* sessions.get(caller.tenant, task.value.session)
+    if (Option.isNone(session) || session.value.userId !== caller.user) return Option.none()
+    const events = yield* traces.list(caller.tenant, taskId)
     return Option.some({ task: taskView(task.value), events: events.map(traceEventView) })
   }).pipe(
     Effect.provide(ControlPlane.layerWithServices({ filename: path.join(dir, "control-plane.sqlite") }))
@@ -160,7 +206,7 @@ const trace = Command.make(
       if (bearer === undefined) return yield* fail(2, "E_BAD_INPUT: give --token or --tenant")
       if (args.offline) {
         const caller = yield* tokens.verify(bearer)
-        const found = yield* offlineTrace(dir, caller.tenant, args.taskId)
+        const found = yield* offlineTrace(dir, caller, args.taskId)
         if (Option.isNone(found)) {
           return yield* fail(4, `E_NOT_FOUND: no task ${args.taskId} for tenant ${caller.tenant}`)
         }

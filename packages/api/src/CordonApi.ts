@@ -12,7 +12,16 @@ import {
 } from "@effect/platform"
 import { Context, Schema } from "effect"
 import { BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable } from "./Errors.js"
-import { CreateSession, SessionView, SubmitTask, TaskView, TraceView } from "./Model.js"
+import {
+  CreateSession,
+  JwksView,
+  RevokeRequest,
+  RevokeResult,
+  SessionView,
+  SubmitTask,
+  TaskView,
+  TraceView
+} from "./Model.js"
 
 /** The authenticated caller: its tenant and user, read only from a verified caller token. */
 export class Caller extends Context.Tag("@cordon/api/Caller")<
@@ -75,6 +84,16 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
   )
   .middleware(Authentication) {}
 
+export class IdentityGroup extends HttpApiGroup.make("identity")
+  .add(HttpApiEndpoint.get("jwks", "/v1/jwks").addSuccess(JwksView))
+  .add(
+    HttpApiEndpoint.post("revoke", "/v1/revocations")
+      .setPayload(RevokeRequest)
+      .addSuccess(RevokeResult)
+      .addError(BadRequest)
+  )
+  .middleware(Authentication) {}
+
 export class HealthGroup extends HttpApiGroup.make("health").add(
   HttpApiEndpoint.get("health", "/health").addSuccess(Schema.Struct({ status: Schema.Literal("ok") }))
 ) {}
@@ -82,6 +101,7 @@ export class HealthGroup extends HttpApiGroup.make("health").add(
 export class CordonApi extends HttpApi.make("cordon")
   .add(SessionsGroup)
   .add(TasksGroup)
+  .add(IdentityGroup)
   .add(HealthGroup)
   .annotate(OpenApi.Title, "Cordon")
   .annotate(OpenApi.Description, "Multi-tenant agent runtime: sessions, tasks and delegation traces.") {}

@@ -59,3 +59,31 @@ export type TraceEventView = typeof TraceEventView.Type
 
 export const TraceView = Schema.Struct({ task: TaskView, events: Schema.Array(TraceEventView) })
 export type TraceView = typeof TraceView.Type
+
+/** What to revoke among the caller's tenant's credentials; at least one selector, or `all: true`. */
+export const RevokeRequest = Schema.Struct({
+  jti: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
+  task: Schema.optional(Schema.String.pipe(Schema.maxLength(128))),
+  session: Schema.optional(Id),
+  agent: Schema.optional(Name),
+  /** Revoke every credential of the tenant (incident response). */
+  all: Schema.optional(Schema.Literal(true))
+})
+export type RevokeRequest = typeof RevokeRequest.Type
+
+export const RevokeResult = Schema.Struct({ revoked: Schema.Int })
+
+/** A tenant's published verification keys (RFC 7517 JWK Set; public Ed25519 keys only). */
+export const JwksView = Schema.Struct({
+  keys: Schema.Array(
+    Schema.Struct({
+      kty: Schema.String,
+      crv: Schema.String,
+      x: Schema.String,
+      kid: Schema.String,
+      alg: Schema.optional(Schema.String),
+      use: Schema.optional(Schema.String)
+    })
+  )
+})
+export type JwksView = typeof JwksView.Type

@@ -5,11 +5,11 @@
  */
 import { Authorizer } from "@cordon/policy/Authorizer"
 import type { KeyRing } from "@cordon/identity/KeyRing"
-import { RevocationList, type RevocationReason } from "@cordon/identity/RevocationList"
+import type { RevocationList } from "@cordon/identity/RevocationList"
 import { TokenService } from "@cordon/identity/TokenService"
 import { sessionCacheFiles, sessionCachePath } from "@cordon/cache/CachePath"
 import type { AuditLog } from "@cordon/store/AuditLog"
-import { Credentials } from "@cordon/store/Credentials"
+import type { Credentials } from "@cordon/store/Credentials"
 import type { Session, Task, TraceEvent } from "@cordon/store/Model"
 import { Sessions } from "@cordon/store/Sessions"
 import { Tasks } from "@cordon/store/Tasks"
@@ -32,7 +32,8 @@ import { agentUri } from "./internal/paths.js"
 import { bindCredential, runAgentOn, type TaskRun, tokenSummary } from "./internal/taskRun.js"
 import { makeTracer } from "./internal/tracing.js"
 import { recordDecision } from "./internal/auditing.js"
-import { EndSession, OpenSession, RemoteFailure, Revoke } from "./Protocol.js"
+import { EndSession, OpenSession, RemoteFailure } from "./Protocol.js"
+import { Revocations } from "./Revocations.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
 import { TeamRegistry } from "./TeamRegistry.js"
 import { TenantWorkerPool } from "./TenantWorkerPool.js"
@@ -84,7 +85,8 @@ export class Orchestrator extends Context.Tag("@cordon/runtime/Orchestrator")<
   OrchestratorApi
 >() {}
 
-const newId = (prefix: string) => `${prefix}-${randomBytes(10).toString("hex")}`
+/** `<prefix>-<128 random bits in hex>`: unguessable, and a valid identifier (lower-case, ≤ 63). */
+const newId = (prefix: string) => `${prefix}-${randomBytes(16).toString("hex")}`
 
 const die = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) => Effect.orDie(self)
 
@@ -93,12 +95,11 @@ export const make = Effect.gen(function* () {
   const team = yield* TeamRegistry
   const pool = yield* TenantWorkerPool
   const tokens = yield* TokenService
-  const revocations = yield* RevocationList
+  const revocations = yield* Revocations
   const authorizer = yield* Authorizer
   const tenants = yield* Tenants
   const sessions = yield* Sessions
   const tasks = yield* Tasks
-  const credentials = yield* Credentials
   const traces = yield* TraceStore
   const context = yield* Effect.context<
     RuntimeConfig | Authorizer | TokenService | KeyRing | RevocationList | Credentials | AuditLog | TraceStore
@@ -115,34 +116,30 @@ export const make = Effect.gen(function* () {
     return s
   }
 
-  /** Revokes `jtis` of `tenant` everywhere: in memory, in the store, and in the tenant's worker. */
-  const revoke = (tenant: string, jtis: ReadonlyArray<string>, reason: RevocationReason) =>
-    Effect.gen(function* () {
-      yield* revocations.revoke(jtis, reason)
-      yield* credentials.revoke(jtis, reason, Date.now()).pipe(Effect.ignoreLogged)
-      yield* pool.ifLive(tenant, (w) => w.executeEffect(new Revoke({ jtis: [...jtis] })))
-    }).pipe(Effect.timeout(Duration.seconds(5)), Effect.ignoreLogged)
-
+  /**
+   * A session is the caller's only if it belongs to the caller's tenant AND user: another user's session,
+   * even in the same tenant, is not found (sessions bind tenant + user).
+   */
   const requireSession = (caller: Caller, id: string) =>
     sessions.get(caller.tenant, id).pipe(
       die,
-      Effect.flatMap(
-        Option.match({
-          onNone: () => Effect.fail(new NotFound({ code: "E_NOT_FOUND", resource: "session", id })),
-          onSome: Effect.succeed
-        })
+      Effect.flatMap((found) =>
+        Option.isSome(found) && found.value.userId === caller.user
+          ? Effect.succeed(found.value)
+          : Effect.fail(new NotFound({ code: "E_NOT_FOUND", resource: "session", id }))
       )
     )
 
+  /** A task is the caller's only if its session is (same tenant and user). */
   const requireTask = (caller: Caller, id: string) =>
     tasks.get(caller.tenant, id).pipe(
       die,
-      Effect.flatMap(
-        Option.match({
-          onNone: () => Effect.fail(new NotFound({ code: "E_NOT_FOUND", resource: "task", id })),
-          onSome: Effect.succeed
-        })
-      )
+      Effect.flatMap((found) =>
+        Option.isSome(found)
+          ? requireSession(caller, found.value.session).pipe(Effect.as(found.value))
+          : Effect.fail(new NotFound({ code: "E_NOT_FOUND", resource: "task", id }))
+      ),
+      Effect.mapError(() => new NotFound({ code: "E_NOT_FOUND", resource: "task", id }))
     )
 
   /** Runs one task inside its own scope; returns its outcome for the ledger. */
@@ -175,13 +172,13 @@ export const make = Effect.gen(function* () {
             worker,
             tracer,
             scope,
-            revoke: (jtis, reason) =>
+            revoke: (tokens, reason) =>
               Effect.zipRight(
-                revoke(task.tenant, jtis, reason),
+                revocations.revokeIds(task.tenant, tokens, reason),
                 Effect.asVoid(
                   tracer.event(
                     "revocation",
-                    `revoke ${jtis.map((j) => j.slice(0, 8)).join(",")}`,
+                    `revoke ${tokens.map((t) => t.jti.slice(0, 8)).join(",")}`,
                     rootSpan,
                     "ok",
                     { reason }
@@ -365,6 +362,7 @@ export const make = Effect.gen(function* () {
       yield* requireSession(caller, id)
       const running = [...taskSession.entries()].filter(([, s]) => s === id).map(([t]) => t)
       yield* Effect.forEach(running, (t) => FiberMap.remove(fibers, t), { discard: true })
+      yield* revocations.revoke(caller.tenant, { session: id }, "session_closed")
       yield* pool.ifLive(caller.tenant, (w) => w.executeEffect(new EndSession({ session: id })))
       // The worker has closed and deleted the files; with no live worker nobody owns them, so make sure here.
       const path = sessionCachePath(config.dataDir, caller.tenant, id)
@@ -383,7 +381,7 @@ export const make = Effect.gen(function* () {
         yield* tenants.upsert({ id: caller.tenant, name: caller.tenant }).pipe(die)
         return yield* sessions
           .create({
-            id: newId("s").slice(0, 26),
+            id: newId("s"),
             tenant: caller.tenant,
             userId: caller.user,
             expiresAt: Date.now() + (ttlSec ?? config.sessionTtlSec) * 1000

@@ -44,6 +44,7 @@ export class InitialMessage extends Schema.TaggedRequest<InitialMessage>()("Init
     maxDepth: Schema.Int,
     clockToleranceSec: Schema.Number,
     revoked: Schema.Array(Schema.String),
+    revocationStaleMs: Schema.Int,
     settings: Schema.Record({ key: Schema.String, value: Schema.String })
   }
 }) {}
@@ -69,11 +70,14 @@ export class EndSession extends Schema.TaggedRequest<EndSession>()("EndSession",
   payload: { session: Schema.String }
 }) {}
 
-/** Adds revoked token ids to the worker's local revocation list. */
+/**
+ * Adds revoked token ids to the worker's local revocation list and marks its view fresh as of the broker's
+ * list `version`. Sent at once on every revocation and, with no ids, as a heartbeat.
+ */
 export class Revoke extends Schema.TaggedRequest<Revoke>()("Revoke", {
   failure: WorkerError,
   success: Schema.Void,
-  payload: { jtis: Schema.Array(Schema.String) }
+  payload: { jtis: Schema.Array(Schema.String), version: Schema.Int }
 }) {}
 
 /** What a running agent asks the broker for. */
@@ -86,6 +90,14 @@ export const CallBody = Schema.Union(
   }),
   Schema.TaggedStruct("Handoff", { agent: Schema.String, input: Json }),
   Schema.TaggedStruct("Note", { message: Schema.String }),
+  /** The worker refused a call on its own (defence in depth); the broker audits it. */
+  Schema.TaggedStruct("LocalDeny", {
+    tool: Schema.String,
+    code: Schema.String,
+    reason: Schema.String,
+    /** The tool span the broker opened when it allowed the call, if it did. */
+    spanId: Schema.NullOr(Schema.String)
+  }),
   Schema.TaggedStruct("ToolDone", {
     spanId: Schema.String,
     ok: Schema.Boolean,

@@ -29,6 +29,13 @@ export interface RuntimeConfigShape {
   }
   /** Idle time after which a tenant worker is stopped, in milliseconds. */
   readonly workerIdleMs: number
+  /** How often the broker re-syncs each live worker's revocation view, in milliseconds. */
+  readonly revocationSyncMs: number
+  /**
+   * A worker whose revocation view is older than this (milliseconds since it last heard from the broker)
+   * refuses tool calls with `E_REVOCATION_UNAVAILABLE` until it catches up.
+   */
+  readonly revocationStaleMs: number
   /** Non-secret settings handed to every tenant worker (`ToolContext.settings`). */
   readonly settings: Readonly<Record<string, string>>
 }
@@ -49,6 +56,8 @@ export const defaults = {
   clockToleranceSec: 5,
   workerResourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
   workerIdleMs: 60_000,
+  revocationSyncMs: 1_000,
+  revocationStaleMs: 5_000,
   settings: {}
 } as const
 

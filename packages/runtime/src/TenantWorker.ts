@@ -37,6 +37,8 @@ export const runTenantWorker = (team: Team): void => {
         clockToleranceSec: init.clockToleranceSec,
         settings: init.settings,
         revoked: new Set(init.revoked),
+        revocationView: { version: 0, syncedAt: performance.now() },
+        revocationStaleMs: init.revocationStaleMs,
         pending: new Map()
       })
       const caches = SessionCacheRegistry.layer({
@@ -55,9 +57,11 @@ export const runTenantWorker = (team: Team): void => {
       ).pipe(Effect.asVoid, Effect.mapError(toRemote)),
     EndSession: ({ session }: { session: string }) =>
       Effect.flatMap(SessionCacheRegistry, (r) => r.destroy(session)).pipe(Effect.mapError(toRemote)),
-    Revoke: ({ jtis }: { jtis: ReadonlyArray<string> }) =>
+    Revoke: ({ jtis, version }: { jtis: ReadonlyArray<string>; version: number }) =>
       Effect.map(WorkerState, (s) => {
         for (const jti of jtis) s.revoked.add(jti)
+        s.revocationView.version = Math.max(s.revocationView.version, version)
+        s.revocationView.syncedAt = performance.now()
       }),
     Reply: ({ callId, body }: typeof WorkerRequest.Type & { _tag: "Reply" }) =>
       Effect.flatMap(WorkerState, (s) => {

@@ -77,6 +77,7 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
               maxDepth: config.maxDepth,
               clockToleranceSec: config.clockToleranceSec,
               revoked: [...b.revoked],
+              revocationStaleMs: config.revocationStaleMs,
               settings: { ...config.settings }
             })
         }).pipe(Effect.provide(spawner), Effect.provideService(Worker.WorkerManager, manager))

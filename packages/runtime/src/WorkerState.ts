@@ -15,6 +15,12 @@ export interface WorkerStateApi {
   readonly settings: Readonly<Record<string, string>>
   /** Token ids the broker has revoked (pushed by `Revoke`); checked on every local verification. */
   readonly revoked: Set<string>
+  /**
+   * Freshness of the revocation view: the broker's list version last applied and when (monotonic ms,
+   * `performance.now()`). Older than `revocationStaleMs` → tool calls are refused (fail closed).
+   */
+  readonly revocationView: { version: number; syncedAt: number }
+  readonly revocationStaleMs: number
   /** Calls awaiting the broker's `Reply`, by call id. */
   readonly pending: Map<string, Deferred.Deferred<ReplyBody>>
 }

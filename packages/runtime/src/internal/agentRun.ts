@@ -104,18 +104,26 @@ export const runAgent = (
                 )
               )
         const records = tool === undefined ? [] : tool.records(decoded)
+        /** A refusal by the worker itself: reported to the broker (which audits it), then raised. */
+        const refuseLocally = (code: string, reason: string, spanId: string | null = null) =>
+          Effect.zipRight(
+            tell({ _tag: "LocalDeny", tool: toolName, code, reason, spanId }),
+            new Denied({ code, reason })
+          )
+        if (performance.now() - state.revocationView.syncedAt > state.revocationStaleMs) {
+          return yield* refuseLocally("E_REVOCATION_UNAVAILABLE", "revocation view is stale")
+        }
         const reply = yield* ask({ _tag: "Authorize", tool: toolName, records })
         if (reply._tag === "Refused") return yield* new Denied({ code: reply.code, reason: reply.reason })
         if (reply._tag !== "Allowed" || tool === undefined) {
           return yield* new Denied({ code: "E_PROTOCOL", reason: "unexpected broker reply" })
         }
         // Defence in depth: the broker allowed it; the worker re-checks the chain (revocation) and scopes.
-        const now = yield* verifyLocal(state, req.chain, req.agent).pipe(
-          Effect.mapError((e) => new Denied({ code: e.code, reason: e.reason }))
-        )
-        const held = new Set(now.leaf.scp)
+        const now = yield* verifyLocal(state, req.chain, req.agent).pipe(Effect.either)
+        if (now._tag === "Left") return yield* refuseLocally(now.left.code, now.left.reason, reply.spanId)
+        const held = new Set(now.right.leaf.scp)
         if (!tool.scopes.every((s) => held.has(s))) {
-          return yield* new Denied({ code: "E_TOOL_NOT_ALLOWED", reason: "token lacks the tool's scopes" })
+          return yield* refuseLocally("E_TOOL_NOT_ALLOWED", "token lacks the tool's scopes", reply.spanId)
         }
         const started = Date.now()
         const result = yield* tool.handler(decoded, toolContext).pipe(

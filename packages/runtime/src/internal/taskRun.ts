@@ -45,8 +45,11 @@ export interface TaskRun {
   readonly tracer: Tracer
   /** The task's scope: credentials minted for the task are released (revoked) when it closes. */
   readonly scope: Scope.Scope
-  /** Revokes token ids for this task's tenant (store, in-memory list, and the tenant's worker). */
-  readonly revoke: (jtis: ReadonlyArray<string>, reason: RevocationReason) => Effect.Effect<void>
+  /** Revokes tokens of this task's tenant (store, in-memory list, and the tenant's worker). */
+  readonly revoke: (
+    tokens: ReadonlyArray<{ readonly jti: string; readonly exp: number }>,
+    reason: RevocationReason
+  ) => Effect.Effect<void>
 }
 
 let runCounter = 0
@@ -77,7 +80,7 @@ export const bindCredential = (run: TaskRun, claims: TaskClaims, agent: string) 
         agent,
         exp: claims.exp
       }),
-      () => run.revoke([claims.jti], "task_complete")
+      () => run.revoke([{ jti: claims.jti, exp: claims.exp }], "task_complete")
     ).pipe(Scope.extend(run.scope))
   )
 
@@ -111,6 +114,9 @@ const verifyCall = (run: TaskRun, chain: ReadonlyArray<string>, agent: string, l
     )
   )
 
+/** A policy decision as recorded: Cedar's, or a broker/worker rule's with its own stable code. */
+type Verdict = Omit<PolicyDecision, "code"> & { readonly code: string | null }
+
 const refused = (code: string, reason: string): ReplyBody => ({ _tag: "Refused", code, reason })
 
 /** Principal of a policy request: the agent holding the leaf token. */
@@ -140,7 +146,7 @@ const decide = (
   agent: string,
   parentSpan: string,
   step: { action: string; resource: string; name: string },
-  decision: PolicyDecision
+  decision: Verdict
 ) =>
   Effect.gen(function* () {
     const config = yield* RuntimeConfig
@@ -178,21 +184,42 @@ const decide = (
 /** `decide` bound to one call's run, chain, agent and trace parent. */
 const decider =
   (run: TaskRun, chain: ReadonlyArray<TaskClaims>, agent: string, parentSpan: string) =>
-  (step: { action: string; resource: string; name: string }, decision: PolicyDecision) =>
+  (step: { action: string; resource: string; name: string }, decision: Verdict) =>
     decide(run, chain, agent, parentSpan, step, decision)
 
 /** A decision made by a broker rule before Cedar (scope, unknown tool, ...), in the same record shape. */
-const localDeny = (
-  code: NonNullable<PolicyDecision["code"]>,
-  rule: string,
-  policyVersion: string
-): PolicyDecision => ({
+const localDeny = (code: string, rule: string, policyVersion: string): Verdict => ({
   decision: "deny",
   code,
   determiningPolicies: [rule],
   policyVersion,
   errors: []
 })
+
+/**
+ * `verifyCall`, with a refusal recorded like any other deny (audit record + trace) before it is returned:
+ * a revoked, expired or forged chain is a decision too.
+ */
+const verifyAudited = (
+  run: TaskRun,
+  chain: ReadonlyArray<string>,
+  agent: string,
+  leafJti: string,
+  parentSpan: string,
+  step: { action: string; resource: string; name: string }
+) =>
+  verifyCall(run, chain, agent, leafJti).pipe(
+    Effect.tapError((e) =>
+      Effect.flatMap(Authorizer, (authorizer) =>
+        decider(
+          run,
+          [],
+          agent,
+          parentSpan
+        )(step, localDeny(e.code, "broker.chain-verification", authorizer.policyVersion))
+      ).pipe(Effect.ignoreLogged)
+    )
+  )
 
 /** The gate before a tool handler: verify chain → scopes → policy decisions → audit. */
 const authorizeTool = (
@@ -206,11 +233,11 @@ const authorizeTool = (
   Effect.gen(function* () {
     const config = yield* RuntimeConfig
     const authorizer = yield* Authorizer
-    const verified = yield* verifyCall(run, chain, agent, leafJti)
-    const claims = verified.claims
-    const judge = decider(run, claims, agent, parentSpan)
     const resource = `${run.tenant}/Tool/${body.tool}`
     const step = { action: "InvokeTool", resource, name: body.tool }
+    const verified = yield* verifyAudited(run, chain, agent, leafJti, parentSpan, step)
+    const claims = verified.claims
+    const judge = decider(run, claims, agent, parentSpan)
     const tool = run.team.tools.get(body.tool)
     const declared = run.team.agents.get(agent)?.tools.includes(body.tool) ?? false
     const version = authorizer.policyVersion
@@ -271,10 +298,10 @@ const handoff = (
     const config = yield* RuntimeConfig
     const authorizer = yield* Authorizer
     const tokens = yield* TokenService
-    const verified = yield* verifyCall(run, chain, agent, leafJti)
+    const step = { action: "Handoff", resource: `${run.tenant}/Agent/${body.agent}`, name: body.agent }
+    const verified = yield* verifyAudited(run, chain, agent, leafJti, parentSpan, step)
     const claims = verified.claims
     const judge = decider(run, claims, agent, parentSpan)
-    const step = { action: "Handoff", resource: `${run.tenant}/Agent/${body.agent}`, name: body.agent }
     const target = run.team.agents.get(body.agent)
     if (target === undefined) {
       yield* judge(step, localDeny("E_HANDOFF_DENIED", "broker.agent-known", authorizer.policyVersion))
@@ -347,6 +374,34 @@ const handoff = (
     return { _tag: "HandoffResult", output: result.right } satisfies ReplyBody
   })
 
+/**
+ * Audits a refusal the worker made on its own (stale revocation view, a chain that no longer verifies).
+ * The chain is re-verified only to attribute the record; a chain that fails is recorded with no actors.
+ */
+const recordLocalDeny = (
+  run: TaskRun,
+  agent: string,
+  leafJti: string,
+  parentSpan: string,
+  chain: ReadonlyArray<string>,
+  body: Extract<CallBody, { _tag: "LocalDeny" }>
+) =>
+  Effect.gen(function* () {
+    const authorizer = yield* Authorizer
+    const verified = yield* verifyCall(run, chain, agent, leafJti).pipe(Effect.option)
+    const claims = verified._tag === "Some" ? verified.value.claims : []
+    if (body.spanId !== null) yield* run.tracer.end(body.spanId, "deny", { code: body.code })
+    yield* decider(
+      run,
+      claims,
+      agent,
+      parentSpan
+    )(
+      { action: "InvokeTool", resource: `${run.tenant}/Tool/${body.tool}`, name: body.tool },
+      localDeny(body.code, "worker.local-check", authorizer.policyVersion)
+    ).pipe(Effect.ignoreLogged)
+  })
+
 type Services =
   | RuntimeConfig
   | Authorizer
@@ -382,6 +437,8 @@ export const runAgentOn = (
       switch (body._tag) {
         case "Note":
           return Effect.asVoid(run.tracer.event("agent", "note", span, "ok", { message: body.message }))
+        case "LocalDeny":
+          return recordLocalDeny(run, agent, leafJti, span, event.chain, body)
         case "ToolDone":
           return run.tracer.end(body.spanId, body.ok ? "ok" : "error", {
             durationMs: body.durationMs,
