@@ -8,6 +8,9 @@ import { RevocationList } from "@cordon/identity/RevocationList"
 import { TokenService } from "@cordon/identity/TokenService"
 import { Authorizer } from "@cordon/policy/Authorizer"
 import * as CallerTokens from "@cordon/runtime/CallerTokens"
+import * as KeyManager from "@cordon/runtime/KeyManager"
+import * as KeyStoreSql from "@cordon/runtime/KeyStoreSql"
+import * as MasterKeyFile from "@cordon/runtime/MasterKeyFile"
 import * as Orchestrator from "@cordon/runtime/Orchestrator"
 import * as Revocations from "@cordon/runtime/Revocations"
 import * as RuntimeConfig from "@cordon/runtime/RuntimeConfig"
@@ -48,13 +51,18 @@ export const brokerLayer = (options: BrokerOptions) => {
   const store = ControlPlane.layerWithServices({
     filename: path.join(options.dataDir, "control-plane.sqlite")
   })
-  const identity = TokenService.layer.pipe(
-    Layer.provideMerge(Layer.merge(KeyRing.layer, RevocationList.layer))
+  // Tenant signing keys persist in the control plane, wrapped under the master key.
+  const keyRing = KeyRing.layerPersistent.pipe(
+    Layer.provide(Layer.merge(KeyStoreSql.layer, MasterKeyFile.layer(options.dataDir))),
+    Layer.provide(store)
+  )
+  const identity = TokenService.layerWith({ clockToleranceSec: options.config?.clockToleranceSec ?? 5 }).pipe(
+    Layer.provideMerge(Layer.merge(keyRing, RevocationList.layer))
   )
   const base = Layer.mergeAll(config, store, identity, Authorizer.layer, TeamRegistry.layer(options.team))
   const pool = TenantWorkerPool.layer(boot)
   return Orchestrator.layer.pipe(
-    Layer.provideMerge(Revocations.layer),
+    Layer.provideMerge(Layer.merge(Revocations.layer, KeyManager.layer)),
     Layer.provideMerge(pool),
     Layer.provideMerge(base),
     Layer.merge(CallerTokens.layerDev(options.dataDir))

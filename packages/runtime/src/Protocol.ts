@@ -56,6 +56,16 @@ export class Ping extends Schema.TaggedRequest<Ping>()("Ping", {
   payload: {}
 }) {}
 
+/**
+ * Replaces the worker's verification keys with its tenant's current JWKS (after a rotation or a
+ * retirement: a retired compromised key disappears from the worker at once).
+ */
+export class UpdateKeys extends Schema.TaggedRequest<UpdateKeys>()("UpdateKeys", {
+  failure: WorkerError,
+  success: Schema.Void,
+  payload: { jwks: Jwks }
+}) {}
+
 /** Opens (idempotently) a session's cache in the worker. */
 export class OpenSession extends Schema.TaggedRequest<OpenSession>()("OpenSession", {
   failure: Schema.Union(RemoteFailure, WorkerError),
@@ -150,6 +160,7 @@ export class Reply extends Schema.TaggedRequest<Reply>()("Reply", {
 export const WorkerRequest = Schema.Union(
   InitialMessage,
   Ping,
+  UpdateKeys,
   OpenSession,
   EndSession,
   Revoke,

@@ -36,6 +36,10 @@ export interface RuntimeConfigShape {
    * refuses tool calls with `E_REVOCATION_UNAVAILABLE` until it catches up.
    */
   readonly revocationStaleMs: number
+  /** A tenant's signing key is rotated once it is older than this, in seconds. */
+  readonly keyMaxAgeSec: number
+  /** How often the broker checks key ages (and refreshes workers' JWKS), in milliseconds. */
+  readonly keyRotationCheckMs: number
   /** Non-secret settings handed to every tenant worker (`ToolContext.settings`). */
   readonly settings: Readonly<Record<string, string>>
 }
@@ -58,6 +62,8 @@ export const defaults = {
   workerIdleMs: 60_000,
   revocationSyncMs: 1_000,
   revocationStaleMs: 5_000,
+  keyMaxAgeSec: 86_400,
+  keyRotationCheckMs: 60_000,
   settings: {}
 } as const
 

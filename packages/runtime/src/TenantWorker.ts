@@ -16,7 +16,7 @@ import * as Stream from "effect/Stream"
 import { runAgent } from "./internal/agentRun.js"
 import { tenantDirOf } from "./internal/paths.js"
 import { type AgentEvent, RemoteFailure, WorkerRequest } from "./Protocol.js"
-import { WorkerState } from "./WorkerState.js"
+import { WorkerState, type WorkerStateApi } from "./WorkerState.js"
 
 /** Dimension of the session caches' embeddings (the default feature-hashing embedder's). */
 export const EMBEDDING_DIMENSION = 256
@@ -30,7 +30,7 @@ export const runTenantWorker = (team: Team): void => {
         tenant: init.tenant,
         trustDomain: init.trustDomain,
         issuer: init.issuer,
-        jwks: init.jwks,
+        keys: { jwks: init.jwks },
         dataDir: init.dataDir,
         tenantDir,
         maxDepth: init.maxDepth,
@@ -51,6 +51,10 @@ export const runTenantWorker = (team: Team): void => {
       )
     },
     Ping: () => Effect.succeed("pong" as const),
+    UpdateKeys: ({ jwks }: { jwks: WorkerStateApi["keys"]["jwks"] }) =>
+      Effect.map(WorkerState, (s) => {
+        s.keys.jwks = jwks
+      }),
     OpenSession: ({ session }: { session: string }) =>
       Effect.flatMap(WorkerState, (s) =>
         Effect.flatMap(SessionCacheRegistry, (r) => r.open(s.tenant, session))

@@ -7,7 +7,8 @@ export interface WorkerStateApi {
   readonly tenant: string
   readonly trustDomain: string
   readonly issuer: string
-  readonly jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> }
+  /** The tenant's published public keys (replaced by `UpdateKeys` after a rotation or retirement). */
+  readonly keys: { jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> } }
   readonly dataDir: string
   readonly tenantDir: string
   readonly maxDepth: number
