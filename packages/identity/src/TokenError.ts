@@ -78,6 +78,27 @@ export class DelegationChainError extends Schema.TaggedError<DelegationChainErro
   )
 }) {}
 
+/**
+ * A link's `sid` is not the session the verifier was told to expect (`VerifyOptions.session`, set
+ * from the caller's context by the supervisor, never from the request). Threat IP-03.
+ */
+export class SessionBindingError extends Schema.TaggedError<SessionBindingError>()("SessionBindingError", {
+  code: code("E_SESSION_BINDING"),
+  reason: Schema.Literal("sid")
+}) {}
+
+/**
+ * The revocation status of a link could not be established: the revocation predicate threw or
+ * did not answer with a boolean. Verification fails closed. Threat OR-04.
+ */
+export class RevocationUnavailable extends Schema.TaggedError<RevocationUnavailable>()(
+  "RevocationUnavailable",
+  {
+    code: code("E_REVOCATION_UNAVAILABLE"),
+    reason: Schema.Literal("unavailable")
+  }
+) {}
+
 /** Any failure of chain verification. */
 export type TokenError =
   | TokenInvalid
@@ -87,6 +108,18 @@ export type TokenError =
   | TenantMismatch
   | AudienceMismatch
   | DelegationChainError
+  | SessionBindingError
+  | RevocationUnavailable
+
+/**
+ * A single-use key (e.g. a token's `jti`) was claimed a second time before its expiry plus the
+ * clock tolerance (`seen`), or the replay guard is full of unexpired keys and cannot record a new
+ * one (`capacity`; it refuses rather than forget a key early). Threat RP-01.
+ */
+export class TokenReplay extends Schema.TaggedError<TokenReplay>()("TokenReplay", {
+  code: code("E_TOKEN_REPLAY"),
+  reason: Schema.Literal("seen", "capacity")
+}) {}
 
 /**
  * A token exchange asks for more than it may hold: a scope its parent does not hold

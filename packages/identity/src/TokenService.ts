@@ -19,18 +19,20 @@ import {
   tenantIssuer,
   UserId
 } from "./Claims.js"
-import { type Jwks, KeyRing } from "./KeyRing.js"
+import { IdentityConfigError } from "./IdentityConfigError.js"
+import { type Jwks, KeyRing, type KeyRingError } from "./KeyRing.js"
 import { RevocationList } from "./RevocationList.js"
 import { isValidTenantId, makeAgentSpiffeId, parseSpiffeId } from "./SpiffeId.js"
 import {
   DelegationChainError,
   ScopeEscalation,
+  TenantMismatch,
   type TokenError,
   TokenExpired,
   TokenInvalid,
   TokenPolicyError
 } from "./TokenError.js"
-import { DEFAULT_CLOCK_TOLERANCE_SEC, verifyChain } from "./Verifier.js"
+import { makeVerifiedChainCache, validateClockTolerance, verifyChain } from "./Verifier.js"
 
 /** Request to mint a root task token for the first agent of a task. */
 export interface MintRootRequest {
@@ -67,10 +69,16 @@ export interface ExchangeRequest {
   readonly maxDepth: number
   readonly trustDomain: string
   /**
-   * The caller's tenant as the broker knows it. When given, the chain must belong to it;
-   * otherwise the tenant is read from the parent token and then verified against that tenant's keys.
+   * The caller's tenant as the broker knows it. When given, the chain must belong to it
+   * (`TenantMismatch(tnt)` when the parent token names another tenant); otherwise the tenant is
+   * read from the parent token and then verified against that tenant's keys.
    */
   readonly tenant?: string
+  /**
+   * The caller's session as the broker knows it. When given, every link's `sid` must equal it
+   * (`SessionBindingError`, threat IP-03).
+   */
+  readonly session?: string
 }
 
 /** A freshly signed token and its claims. */
@@ -85,8 +93,10 @@ export interface TokenServiceOptions {
   readonly issuerBase?: string
   /** Largest accepted `ttlSeconds`; default 300 (threat LS-01). */
   readonly maxTtlSeconds?: number
-  /** Clock tolerance used when verifying parent chains, seconds; default 5. */
+  /** Clock tolerance used when verifying parent chains, seconds, 0–30; default 5 (threat CS-01). */
   readonly clockToleranceSec?: number
+  /** Bound of the verified-chain prefix cache used by `exchange`; default 10,000 links. */
+  readonly chainCacheEntries?: number
 }
 
 /** The token service. */
@@ -95,9 +105,10 @@ export interface TokenServiceShape {
    * Mints a root token: `sub = aud = spiffe://<trustDomain>/tenant/<tenant>/agent/<agent>`, `dep` 0,
    * `iat = nbf = now`, `exp = min(now + ttlSeconds, notAfter)`, scopes sorted and de-duplicated.
    * Fails with `TokenPolicyError`: `wildcard` (a scope containing `*`), `scope_empty`,
-   * `scope_invalid`, `ttl`, `identifier`, `intent`, `expired` (`exp ≤ now`).
+   * `scope_invalid`, `ttl`, `identifier`, `intent`, `expired` (`exp ≤ now`); with `KeyRingError`
+   * when the tenant's signing key cannot be obtained.
    */
-  readonly mintRoot: (req: MintRootRequest) => Effect.Effect<MintedToken, TokenPolicyError>
+  readonly mintRoot: (req: MintRootRequest) => Effect.Effect<MintedToken, TokenPolicyError | KeyRingError>
   /**
    * Token exchange (RFC 8693 §2): verifies the whole parent chain with the tenant's own JWKS and
    * the revocation list (any `TokenError`), then mints the child: `scp = requestedScopes`, which
@@ -107,11 +118,17 @@ export interface TokenServiceShape {
    * `TokenPolicyError(intent)`), `dep = parent.dep + 1 ≤ maxDepth` (`DelegationChainError(depth)`),
    * target not already in the chain (`cycle`), same trust domain (`binding`), `prev =
    * tokenHash(parent)`, `act = { sub: parent.sub, act: parent.act }`, `aud = sub = target`.
+   * `req.tenant` / `req.session`, when given, bind the chain to the caller (`TenantMismatch`,
+   * `SessionBindingError`). Nothing is signed unless every check passed. Parent chains are
+   * verified through a prefix cache (expiry and revocation still checked every call).
    */
   readonly exchange: (
     req: ExchangeRequest
-  ) => Effect.Effect<MintedToken, TokenError | ScopeEscalation | TokenPolicyError>
-  /** The tenant's public JWKS; creates the tenant's first key if needed (valid tenant ids only). */
+  ) => Effect.Effect<MintedToken, TokenError | ScopeEscalation | TokenPolicyError | KeyRingError>
+  /**
+   * The tenant's published public JWKS; creates the tenant's first key if needed (valid tenant
+   * ids only). A key-store failure is a defect here (the effect dies; nothing is published).
+   */
   readonly jwks: (tenant: string) => Effect.Effect<Jwks>
   /** The tenant's issuer, `<issuerBase>/tenant/<tenant>`. */
   readonly issuer: (tenant: string) => string
@@ -125,12 +142,16 @@ export class TokenService extends Context.Tag("@cordon/identity/TokenService")<
   /** Default options. */
   static readonly layer: Layer.Layer<TokenService, never, KeyRing | RevocationList> = Layer.effect(
     TokenService,
-    Effect.suspend(() => make())
+    Effect.suspend(() => Effect.orDie(make()))
   )
-  /** With options. */
+  /**
+   * With options, validated when the layer is built: a clock tolerance outside 0–30 s, a maximum
+   * TTL or cache bound that is not a positive integer fail with `IdentityConfigError` (`E_CONFIG`).
+   */
   static readonly layerWith = (
     options: TokenServiceOptions
-  ): Layer.Layer<TokenService, never, KeyRing | RevocationList> => Layer.effect(TokenService, make(options))
+  ): Layer.Layer<TokenService, IdentityConfigError, KeyRing | RevocationList> =>
+    Layer.effect(TokenService, make(options))
 }
 
 const policy = (reason: TokenPolicyError["reason"]) => Effect.fail(new TokenPolicyError({ reason }))
@@ -151,13 +172,20 @@ const checkScopes = (
 
 const newJti = (): string => randomBytes(16).toString("base64url")
 
-/** Builds the token service from `KeyRing`, `RevocationList` and `Clock`. */
+/** Builds the token service from `KeyRing`, `RevocationList` and `Clock`; validates `options`. */
 export const make = (options: TokenServiceOptions = {}) =>
   Effect.gen(function* () {
+    const tolerance = yield* validateClockTolerance(options.clockToleranceSec)
+    const maxTtl = options.maxTtlSeconds ?? 300
+    if (!Number.isInteger(maxTtl) || maxTtl <= 0) {
+      return yield* Effect.fail(new IdentityConfigError({ reason: "max_ttl" }))
+    }
+    const cache = yield* Effect.try({
+      try: () => makeVerifiedChainCache({ maxEntries: options.chainCacheEntries ?? 10_000 }),
+      catch: () => new IdentityConfigError({ reason: "bound" })
+    })
     const keyRing = yield* KeyRing
     const revocations = yield* RevocationList
-    const maxTtl = options.maxTtlSeconds ?? 300
-    const tolerance = options.clockToleranceSec ?? DEFAULT_CLOCK_TOLERANCE_SEC
     const issuer = (tenant: string) => tenantIssuer(tenant, options.issuerBase)
 
     const checkTtl = (ttl: number) =>
@@ -212,10 +240,13 @@ export const make = (options: TokenServiceOptions = {}) =>
       return yield* sign(claims)
     })
 
-    const chainTenant = (req: ExchangeRequest): Effect.Effect<string, TokenInvalid> => {
-      if (req.tenant !== undefined) return Effect.succeed(req.tenant)
+    /**
+     * The tenant whose keys verify the chain: the caller's when known, else the one the parent
+     * token names. The unverified `tnt` only picks the keys (or the error), it never authorises.
+     */
+    const chainTenant = (req: ExchangeRequest): Effect.Effect<string, TokenInvalid | TenantMismatch> => {
       const last = req.chain[req.chain.length - 1]
-      return Effect.try({
+      const named = Effect.try({
         try: () => decodeJwt(last ?? "").tnt,
         catch: () => new TokenInvalid({ reason: "malformed" })
       }).pipe(
@@ -224,6 +255,14 @@ export const make = (options: TokenServiceOptions = {}) =>
             ? Effect.succeed(tnt)
             : Effect.fail(new TokenInvalid({ reason: "claims" }))
         )
+      )
+      if (req.tenant === undefined) return named
+      const known = req.tenant
+      return named.pipe(
+        Effect.flatMap((tnt) =>
+          tnt === known ? Effect.succeed(known) : Effect.fail(new TenantMismatch({ reason: "tnt" }))
+        ),
+        Effect.catchTag("TokenInvalid", () => Effect.succeed(known))
       )
     }
 
@@ -239,7 +278,9 @@ export const make = (options: TokenServiceOptions = {}) =>
         isRevoked: revocations.isRevoked,
         now: new Date(nowMs),
         clockToleranceSec: tolerance,
-        maxDepth: req.maxDepth
+        maxDepth: req.maxDepth,
+        cache,
+        ...(req.session === undefined ? {} : { session: req.session })
       })
       const parent = verified.leaf
       yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
@@ -304,7 +345,7 @@ export const make = (options: TokenServiceOptions = {}) =>
 
     const jwks = (tenant: string): Effect.Effect<Jwks> =>
       isValidTenantId(tenant)
-        ? Effect.zipRight(keyRing.signingKey(tenant), keyRing.jwks(tenant))
+        ? Effect.orDie(Effect.zipRight(keyRing.signingKey(tenant), keyRing.jwks(tenant)))
         : Effect.succeed({ keys: [] })
 
     return TokenService.of({ mintRoot, exchange, jwks, issuer })

@@ -29,8 +29,25 @@ export {
   tokenHash,
   UserId
 } from "./Claims.js"
-export { type Jwks, KeyRing, type KeyRingService, type SigningKey } from "./KeyRing.js"
-export { RevocationList, type RevocationListService, type RevocationReason } from "./RevocationList.js"
+export { IdentityConfigError } from "./IdentityConfigError.js"
+export {
+  type Jwks,
+  KeyRing,
+  KeyRingError,
+  type KeyRingOptions,
+  type KeyRingService,
+  type KeyStatus,
+  type SigningKey
+} from "./KeyRing.js"
+export { KeyStore, KeyStoreError, type KeyStoreService, type StoredKeyRecord } from "./KeyStore.js"
+export { MASTER_KEY_BYTES, MASTER_KEY_CONFIG, MasterKey, type MasterKeyShape } from "./MasterKey.js"
+export { ReplayGuard, type ReplayGuardOptions, type ReplayGuardService } from "./ReplayGuard.js"
+export {
+  RevocationList,
+  type RevocationListOptions,
+  type RevocationListService,
+  type RevocationReason
+} from "./RevocationList.js"
 export {
   agentSpiffeId,
   InvalidSpiffeId,
@@ -47,13 +64,16 @@ export {
 export {
   AudienceMismatch,
   DelegationChainError,
+  RevocationUnavailable,
   ScopeEscalation,
+  SessionBindingError,
   TenantMismatch,
   type TokenError,
   TokenExpired,
   TokenInvalid,
   TokenNotYetValid,
   TokenPolicyError,
+  TokenReplay,
   TokenRevoked
 } from "./TokenError.js"
 export {
@@ -65,10 +85,15 @@ export {
   type TokenServiceShape
 } from "./TokenService.js"
 export {
+  type CacheStats,
+  DEFAULT_CHAIN_CACHE_ENTRIES,
   DEFAULT_CLOCK_TOLERANCE_SEC,
   MAX_CLOCK_TOLERANCE_SEC,
   MAX_TOKEN_LENGTH,
+  makeVerifiedChainCache,
   type VerifiedChain,
+  type VerifiedChainCache,
   type VerifyOptions,
+  validateClockTolerance,
   verifyChain
 } from "./Verifier.js"

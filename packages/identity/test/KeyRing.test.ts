@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { calculateJwkThumbprint } from "jose"
 import { Effect } from "effect"
-import { KeyRing, RevocationList } from "../src/index.js"
+import { KeyRing } from "../src/index.js"
 
 describe("KeyRing", () => {
   it.effect("LS-03 creates one Ed25519 key per tenant on demand and publishes only its public part", () =>
@@ -34,23 +34,5 @@ describe("KeyRing", () => {
       ;(first.keys[0] as { x?: string }).x = "tampered"
       expect((yield* keys.jwks("acme")).keys[0]!.x).not.toBe("tampered")
     }).pipe(Effect.provide(KeyRing.layer))
-  )
-})
-
-describe("RevocationList", () => {
-  it.effect("OR-01 revoked jtis are reported synchronously and snapshots are copies", () =>
-    Effect.gen(function* () {
-      const list = yield* RevocationList
-      expect(list.isRevoked("j1")).toBe(false)
-      yield* list.revoke(["j1", "j2"], "task_complete")
-      yield* list.revoke(["j1"], "manual")
-      expect(list.isRevoked("j1")).toBe(true)
-      expect(list.isRevoked("j3")).toBe(false)
-      expect(list.reasonOf("j1")).toBe("task_complete")
-      const snap = list.snapshot()
-      expect([...snap].sort()).toEqual(["j1", "j2"])
-      yield* list.revoke(["j3"], "session_closed")
-      expect(snap.has("j3")).toBe(false)
-    }).pipe(Effect.provide(RevocationList.layer))
   )
 })

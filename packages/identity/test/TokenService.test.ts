@@ -271,7 +271,15 @@ describe("TokenService.exchange", () => {
       yield* tokens.jwks(A)
       const rootB = yield* tokens.mintRoot(rootRequest({ tenant: B }))
       const err = yield* failure(tokens.exchange(exchangeFrom([rootB.token], { tenant: A })))
-      expect(err).toMatchObject({ code: "E_TOKEN_INVALID", reason: "kid" })
+      expect(err).toMatchObject({ code: "E_TENANT_MISMATCH", reason: "tnt" })
+      // A forged parent claiming tenant A but signed with B's key still fails on A's keys.
+      const forged = `${rootB.token.split(".")[0]}.${Buffer.from(
+        JSON.stringify({ ...rootB.claims, tnt: A })
+      ).toString("base64url")}.${rootB.token.split(".")[2]}`
+      expect(yield* failure(tokens.exchange(exchangeFrom([forged], { tenant: A })))).toMatchObject({
+        code: "E_TOKEN_INVALID",
+        reason: "kid"
+      })
       const child = yield* tokens.exchange(exchangeFrom([rootB.token]))
       expect(child.claims.tnt).toBe(B)
     }).pipe(Effect.provide(TestLayer))

@@ -1,5 +1,5 @@
 import { decodeJwt, type JWTPayload, SignJWT } from "jose"
-import { Effect, Layer, TestClock } from "effect"
+import { Clock, Effect, Layer, TestClock } from "effect"
 import {
   type Jwks,
   KeyRing,
@@ -119,4 +119,33 @@ export const rawToken = (
 ) => {
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url")
   return `${enc(header)}.${enc(payload)}.${signature}`
+}
+
+/**
+ * A clock whose wall time and monotonic time move independently, to simulate a wall clock stepped
+ * by NTP while the monotonic clock keeps counting. Use with `Effect.withClock(clock)`.
+ */
+export const skewClock = (startMs: number) => {
+  let wall = startMs
+  let mono = BigInt(startMs) * 1_000_000n
+  const clock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => wall,
+    currentTimeMillis: Effect.sync(() => wall),
+    unsafeCurrentTimeNanos: () => mono,
+    currentTimeNanos: Effect.sync(() => mono),
+    sleep: () => Effect.void
+  }
+  return {
+    clock,
+    /** Steps the wall clock only. */
+    stepWall: (ms: number) => {
+      wall += ms
+    },
+    /** Real time passes: both clocks advance. */
+    elapse: (ms: number) => {
+      wall += ms
+      mono += BigInt(ms) * 1_000_000n
+    }
+  }
 }
