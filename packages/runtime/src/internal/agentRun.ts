@@ -4,7 +4,7 @@
  * tool handlers only after the broker allowed the call and the local checks pass too.
  */
 import { SessionCacheRegistry } from "@cordon/cache/SessionCacheRegistry"
-import { verifyChain } from "@cordon/identity/Verifier"
+import { makeVerifiedChainCache, verifyChain } from "@cordon/identity/Verifier"
 import { AgentContext, type AgentContextApi } from "@cordon/sdk/AgentContext"
 import { Denied, ToolFailed } from "@cordon/sdk/Errors"
 import type { Team } from "@cordon/sdk/Team"
@@ -21,6 +21,9 @@ type Emit = (event: AgentEvent) => Effect.Effect<boolean>
 
 let callCounter = 0
 
+/** This worker's verified chain prefixes (its tenant's only: a link is served only under its own JWKS). */
+const chainCache = makeVerifiedChainCache({ maxEntries: 5_000 })
+
 /** Verifies `chain` with the worker's own keys and revocation list; the leaf must be `agent`'s token. */
 const verifyLocal = (state: WorkerStateApi, chain: ReadonlyArray<string>, agent: string) =>
   verifyChain(chain, {
@@ -31,7 +34,8 @@ const verifyLocal = (state: WorkerStateApi, chain: ReadonlyArray<string>, agent:
     isRevoked: (jti) => state.revoked.has(jti),
     now: new Date(),
     clockToleranceSec: state.clockToleranceSec,
-    maxDepth: state.maxDepth
+    maxDepth: state.maxDepth,
+    cache: chainCache
   })
 
 /** Runs `req.agent`; succeeds with its encoded output, fails with a stable-coded `RemoteFailure`. */

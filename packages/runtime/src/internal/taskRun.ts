@@ -10,7 +10,7 @@ import type { TaskClaims } from "@cordon/identity/Claims"
 import { KeyRing } from "@cordon/identity/KeyRing"
 import { RevocationList, type RevocationReason } from "@cordon/identity/RevocationList"
 import { TokenService } from "@cordon/identity/TokenService"
-import { verifyChain } from "@cordon/identity/Verifier"
+import { makeVerifiedChainCache, verifyChain } from "@cordon/identity/Verifier"
 import type { Intent } from "@cordon/sdk/Intent"
 import type { Team } from "@cordon/sdk/Team"
 import * as Cause from "effect/Cause"
@@ -53,6 +53,13 @@ export interface TaskRun {
 }
 
 let runCounter = 0
+
+/**
+ * Verified chain prefixes, shared by every run in this broker: a hop then verifies only its new link. A
+ * cached link is served only while its key is still in the tenant's JWKS; expiry, binding and revocation
+ * of every link are re-checked on every use.
+ */
+const chainCache = makeVerifiedChainCache({ maxEntries: 10_000 })
 
 const short = (jti: string) => jti.slice(0, 8)
 
@@ -100,7 +107,11 @@ const verifyCall = (run: TaskRun, chain: ReadonlyArray<string>, agent: string, l
       isRevoked: (jti) => revocations.isRevoked(jti),
       now: new Date(),
       clockToleranceSec: config.clockToleranceSec,
-      maxDepth: config.maxDepth
+      maxDepth: config.maxDepth,
+      // Bound to the run the broker started: its session and root task (IP-03), never read from the call.
+      session: run.session,
+      txn: run.txn,
+      cache: chainCache
     })
     // The call arrived on the channel of a run the broker started: it must carry that run's own token.
     if (verified.leaf.jti !== leafJti) {
@@ -329,6 +340,7 @@ const handoff = (
     const minted = yield* tokens
       .exchange({
         tenant: run.tenant,
+        session: run.session,
         chain,
         toAgent: target.name,
         intent: run.intent.name,
