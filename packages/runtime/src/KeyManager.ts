@@ -10,7 +10,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { UpdateKeys } from "./Protocol.js"
+import { publicJwks, UpdateKeys } from "./Protocol.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
 import { TenantWorkerPool } from "./TenantWorkerPool.js"
 
@@ -32,7 +32,7 @@ export const make = Effect.gen(function* () {
 
   const push = (tenant: string) =>
     Effect.flatMap(ring.jwks(tenant), (jwks) =>
-      pool.ifLive(tenant, (worker) => worker.executeEffect(new UpdateKeys({ jwks: jwks as never })))
+      pool.ifLive(tenant, (worker) => worker.executeEffect(new UpdateKeys({ jwks: publicJwks(jwks) })))
     )
 
   const rotate: KeyManagerApi["rotate"] = (tenant) => Effect.tap(ring.rotate(tenant), () => push(tenant))

@@ -19,11 +19,20 @@ export const PublicJwk = Schema.Struct({
   crv: Schema.Literal("Ed25519"),
   x: Schema.String,
   kid: Schema.String,
-  alg: Schema.optional(Schema.String),
-  use: Schema.optional(Schema.String)
+  alg: Schema.optionalWith(Schema.String, { exact: true }),
+  use: Schema.optionalWith(Schema.String, { exact: true })
 })
 
 export const Jwks = Schema.Struct({ keys: Schema.Array(PublicJwk) })
+export type Jwks = typeof Jwks.Type
+
+/**
+ * A tenant's JWKS as it may cross to a worker: public Ed25519 keys only. Any other field — above all a
+ * private `d` — is refused (throws), so a private key can never be handed to a worker by mistake.
+ */
+export const publicJwks: (jwks: unknown) => Jwks = Schema.decodeUnknownSync(Jwks, {
+  onExcessProperty: "error"
+})
 
 /** A stable-coded failure crossing the channel (never a token, key or another tenant's data). */
 export class RemoteFailure extends Schema.TaggedError<RemoteFailure>()("RemoteFailure", {

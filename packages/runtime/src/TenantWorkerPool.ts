@@ -13,7 +13,7 @@ import * as RcMap from "effect/RcMap"
 import type * as Scope from "effect/Scope"
 import * as WorkerThreads from "node:worker_threads"
 import { WorkerUnavailable } from "./Errors.js"
-import { InitialMessage, Ping, type WorkerRequest } from "./Protocol.js"
+import { InitialMessage, Ping, publicJwks, type WorkerRequest } from "./Protocol.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
 
 export type TenantWorker = Worker.SerializedWorker<WorkerRequest>
@@ -72,7 +72,7 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
               tenant,
               trustDomain: config.trustDomain,
               issuer: b.issuer,
-              jwks: b.jwks as never,
+              jwks: publicJwks(b.jwks),
               dataDir: config.dataDir,
               maxDepth: config.maxDepth,
               clockToleranceSec: config.clockToleranceSec,

@@ -1,6 +1,6 @@
 import * as Context from "effect/Context"
 import type * as Deferred from "effect/Deferred"
-import type { ReplyBody } from "./Protocol.js"
+import type { Jwks, ReplyBody } from "./Protocol.js"
 
 /** What a tenant worker holds after boot: its one tenant, its public keys, its pending broker calls. */
 export interface WorkerStateApi {
@@ -8,7 +8,7 @@ export interface WorkerStateApi {
   readonly trustDomain: string
   readonly issuer: string
   /** The tenant's published public keys (replaced by `UpdateKeys` after a rotation or retirement). */
-  readonly keys: { jwks: { readonly keys: ReadonlyArray<Record<string, unknown>> } }
+  readonly keys: { jwks: Jwks }
   readonly dataDir: string
   readonly tenantDir: string
   readonly maxDepth: number

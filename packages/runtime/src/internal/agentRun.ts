@@ -30,7 +30,7 @@ const verifyLocal = (state: WorkerStateApi, chain: ReadonlyArray<string>, agent:
     tenant: state.tenant,
     issuer: state.issuer,
     audience: agentUri(state.trustDomain, state.tenant, agent),
-    jwks: state.keys.jwks as never,
+    jwks: state.keys.jwks,
     isRevoked: (jti) => state.revoked.has(jti),
     now: new Date(),
     clockToleranceSec: state.clockToleranceSec,
