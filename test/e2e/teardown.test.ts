@@ -114,4 +114,14 @@ describe("teardown", () => {
     expect(effects().length).toBe(before)
     expect(await live()).toBe(0)
   })
+
+  it("a crashing worker fails only its own task with a typed error, leaves no live credential, and is replaced", async () => {
+    const session = await openSession()
+    const crashed = await submit(session, { mode: "crash" })
+    expect(crashed.body.status).toBe("failed")
+    expect((crashed.body.error as { code: string }).code).toBe("E_WORKER_FAILED")
+    expect(await live()).toBe(0)
+    const next = await submit(session, { mode: "probe" })
+    expect(next.body.status).toBe("succeeded")
+  })
 })

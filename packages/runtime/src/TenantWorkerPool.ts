@@ -52,20 +52,31 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
     const bootContext = yield* Effect.context<R>()
     const manager = yield* Worker.WorkerManager
     const liveWorkers = new Map<string, TenantWorker>()
+    // Workers are keyed `<tenant>#<generation>`. When a tenant's worker thread exits unexpectedly (crash,
+    // heap limit), the tenant's generation moves on: the next task gets a fresh worker, while the dead
+    // entry is released by the tasks still holding it (an in-use entry is never invalidated).
+    const generations = new Map<string, number>()
+    const keyOf = (tenant: string) => `${tenant}#${generations.get(tenant) ?? 0}`
 
-    const spawn = (tenant: string) =>
+    const spawn = (key: string) =>
       Effect.gen(function* () {
+        const [tenant = "", gen = "0"] = key.split("#")
         const b = yield* Effect.provide(boot(tenant), bootContext)
-        const spawner = Worker.layerSpawner(
-          () =>
-            new WorkerThreads.Worker(config.workerEntry, {
-              env: {},
-              resourceLimits: config.workerResourceLimits,
-              name: `cordon-tenant-${tenant}`,
-              stdout: false,
-              stderr: false
-            })
-        )
+        let current: TenantWorker | undefined
+        const spawner = Worker.layerSpawner(() => {
+          const thread = new WorkerThreads.Worker(config.workerEntry, {
+            env: {},
+            resourceLimits: config.workerResourceLimits,
+            name: `cordon-tenant-${tenant}`,
+            stdout: false,
+            stderr: false
+          })
+          thread.once("exit", () => {
+            if (String(generations.get(tenant) ?? 0) === gen) generations.set(tenant, Number(gen) + 1)
+            if (current !== undefined && liveWorkers.get(tenant) === current) liveWorkers.delete(tenant)
+          })
+          return thread
+        })
         const worker = yield* Worker.makeSerialized<WorkerRequest>({
           initialMessage: () =>
             new InitialMessage({
@@ -88,8 +99,13 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
               new WorkerUnavailable({ code: "E_WORKER_UNAVAILABLE", reason: "worker not ready" })
           })
         )
+        current = worker
         liveWorkers.set(tenant, worker)
-        yield* Effect.addFinalizer(() => Effect.sync(() => liveWorkers.delete(tenant)))
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (liveWorkers.get(tenant) === worker) liveWorkers.delete(tenant)
+          })
+        )
         return worker
       }).pipe(
         Effect.mapError((e) =>
@@ -105,7 +121,7 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
     })
 
     return TenantWorkerPool.of({
-      get: (tenant) => RcMap.get(workers, tenant),
+      get: (tenant) => RcMap.get(workers, keyOf(tenant)),
       ifLive: (tenant, f) => {
         const worker = liveWorkers.get(tenant)
         return worker === undefined ? Effect.void : Effect.ignore(f(worker))
