@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { randomBytes } from "node:crypto"
-import { decodeJwt, SignJWT } from "jose"
+import { KeyObject } from "node:crypto"
 import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
 import {
   IntentName,
@@ -14,15 +13,15 @@ import {
   Scope,
   type TaskClaims,
   TaskId,
-  TOKEN_ALG,
-  TOKEN_TYPE,
   tenantIssuer,
   UserId
 } from "./Claims.js"
 import { IdentityConfigError } from "./IdentityConfigError.js"
+import { spiffePartsOf } from "./internal/memo.js"
+import { agentIdentity, namedTenant, newJti, signCompact } from "./internal/mint.js"
 import { type Jwks, KeyRing, type KeyRingError } from "./KeyRing.js"
 import { RevocationList } from "./RevocationList.js"
-import { isValidTenantId, makeAgentSpiffeId, parseSpiffeId } from "./SpiffeId.js"
+import { isValidTenantId, makeAgentSpiffeId } from "./SpiffeId.js"
 import {
   DelegationChainError,
   ScopeEscalation,
@@ -170,8 +169,6 @@ const checkScopes = (
   return Effect.succeed(normalizeScopes(scopes))
 }
 
-const newJti = (): string => randomBytes(16).toString("base64url")
-
 /** Builds the token service from `KeyRing`, `RevocationList` and `Clock`; validates `options`. */
 export const make = (options: TokenServiceOptions = {}) =>
   Effect.gen(function* () {
@@ -194,154 +191,142 @@ export const make = (options: TokenServiceOptions = {}) =>
     const sign = (claims: TaskClaims) =>
       Effect.gen(function* () {
         const { kid, key } = yield* keyRing.signingKey(claims.tnt)
-        const token = yield* Effect.promise(() =>
-          new SignJWT({ ...claims }).setProtectedHeader({ alg: TOKEN_ALG, typ: TOKEN_TYPE, kid }).sign(key)
-        )
-        return { token, claims }
+        const keyObject = key instanceof KeyObject ? key : KeyObject.from(key)
+        return { token: signCompact(claims, kid, keyObject), claims }
       })
 
-    const mintRoot = Effect.fn("TokenService.mintRoot")(function* (req: MintRootRequest) {
-      yield* Effect.annotateCurrentSpan({ tenant: req.tenant, session: req.session, txn: req.txn })
-      if (
-        !isValidTenantId(req.tenant) ||
-        !isValidTenantId(req.session) ||
-        !isUser(req.user) ||
-        !isTask(req.txn)
-      ) {
-        return yield* policy("identifier")
-      }
-      const agent = yield* Either.mapLeft(
-        makeAgentSpiffeId(req.trustDomain, req.tenant, req.agent),
-        () => new TokenPolicyError({ reason: "identifier" })
-      )
-      if (!isIntent(req.intent)) return yield* policy("intent")
-      const scp = yield* checkScopes(req.scopes)
-      yield* checkTtl(req.ttlSeconds)
-      if (!Number.isFinite(req.notAfter)) return yield* policy("expired")
-      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-      const exp = Math.min(now + req.ttlSeconds, Math.floor(req.notAfter))
-      if (exp <= now) return yield* policy("expired")
-      const claims: TaskClaims = {
-        iss: issuer(req.tenant),
-        sub: agent.uri,
-        aud: agent.uri,
-        tnt: req.tenant,
-        sid: req.session,
-        usr: req.user,
-        txn: req.txn,
-        int: req.intent,
-        scp: scp as TaskClaims["scp"],
-        iat: now,
-        nbf: now,
-        exp,
-        jti: newJti(),
-        dep: 0
-      }
-      return yield* sign(claims)
-    })
+    const mintRoot = (req: MintRootRequest) =>
+      Effect.gen(function* () {
+        yield* Effect.annotateCurrentSpan({ tenant: req.tenant, session: req.session, txn: req.txn })
+        if (
+          !isValidTenantId(req.tenant) ||
+          !isValidTenantId(req.session) ||
+          !isUser(req.user) ||
+          !isTask(req.txn)
+        ) {
+          return yield* policy("identifier")
+        }
+        const agent = yield* Either.mapLeft(
+          makeAgentSpiffeId(req.trustDomain, req.tenant, req.agent),
+          () => new TokenPolicyError({ reason: "identifier" })
+        )
+        if (!isIntent(req.intent)) return yield* policy("intent")
+        const scp = yield* checkScopes(req.scopes)
+        yield* checkTtl(req.ttlSeconds)
+        if (!Number.isFinite(req.notAfter)) return yield* policy("expired")
+        const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+        const exp = Math.min(now + req.ttlSeconds, Math.floor(req.notAfter))
+        if (exp <= now) return yield* policy("expired")
+        const claims: TaskClaims = {
+          iss: issuer(req.tenant),
+          sub: agent.uri,
+          aud: agent.uri,
+          tnt: req.tenant,
+          sid: req.session,
+          usr: req.user,
+          txn: req.txn,
+          int: req.intent,
+          scp: scp as TaskClaims["scp"],
+          iat: now,
+          nbf: now,
+          exp,
+          jti: newJti(),
+          dep: 0
+        }
+        return yield* sign(claims)
+      }).pipe(Effect.withSpan("TokenService.mintRoot", { captureStackTrace: false }))
 
     /**
      * The tenant whose keys verify the chain: the caller's when known, else the one the parent
      * token names. The unverified `tnt` only picks the keys (or the error), it never authorises.
      */
-    const chainTenant = (req: ExchangeRequest): Effect.Effect<string, TokenInvalid | TenantMismatch> => {
+    const chainTenant = (req: ExchangeRequest): Either.Either<string, TokenInvalid | TenantMismatch> => {
       const last = req.chain[req.chain.length - 1]
-      const named = Effect.try({
-        try: () => decodeJwt(last ?? "").tnt,
-        catch: () => new TokenInvalid({ reason: "malformed" })
-      }).pipe(
-        Effect.flatMap((tnt) =>
-          typeof tnt === "string" && isValidTenantId(tnt)
-            ? Effect.succeed(tnt)
-            : Effect.fail(new TokenInvalid({ reason: "claims" }))
-        )
-      )
-      if (req.tenant === undefined) return named
-      const known = req.tenant
-      return named.pipe(
-        Effect.flatMap((tnt) =>
-          tnt === known ? Effect.succeed(known) : Effect.fail(new TenantMismatch({ reason: "tnt" }))
-        ),
-        Effect.catchTag("TokenInvalid", () => Effect.succeed(known))
-      )
+      const named = namedTenant(typeof last === "string" ? last : "")
+      if (req.tenant === undefined) {
+        return typeof named === "string"
+          ? Either.left(new TokenInvalid({ reason: named }))
+          : Either.right(named.tenant)
+      }
+      return typeof named === "string" || named.tenant === req.tenant
+        ? Either.right(req.tenant)
+        : Either.left(new TenantMismatch({ reason: "tnt" }))
     }
 
-    const exchange = Effect.fn("TokenService.exchange")(function* (req: ExchangeRequest) {
-      const tenant = yield* chainTenant(req)
-      yield* Effect.annotateCurrentSpan({ tenant, depth: req.chain.length })
-      const nowMs = yield* Clock.currentTimeMillis
-      const now = Math.floor(nowMs / 1000)
-      const verified = yield* verifyChain(req.chain, {
-        tenant,
-        issuer: issuer(tenant),
-        jwks: yield* keyRing.jwks(tenant),
-        isRevoked: revocations.isRevoked,
-        now: new Date(nowMs),
-        clockToleranceSec: tolerance,
-        maxDepth: req.maxDepth,
-        cache,
-        ...(req.session === undefined ? {} : { session: req.session })
-      })
-      const parent = verified.leaf
-      yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
+    const exchange = (req: ExchangeRequest) =>
+      Effect.gen(function* () {
+        const tenant = yield* chainTenant(req)
+        yield* Effect.annotateCurrentSpan({ tenant, depth: req.chain.length })
+        const nowMs = yield* Clock.currentTimeMillis
+        const now = Math.floor(nowMs / 1000)
+        const verified = yield* verifyChain(req.chain, {
+          tenant,
+          issuer: issuer(tenant),
+          jwks: yield* keyRing.jwks(tenant),
+          isRevoked: revocations.isRevoked,
+          now: new Date(nowMs),
+          clockToleranceSec: tolerance,
+          maxDepth: req.maxDepth,
+          cache,
+          ...(req.session === undefined ? {} : { session: req.session })
+        })
+        const parent = verified.leaf
+        yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
 
-      if (req.intent !== parent.int) return yield* policy("intent")
-      const target = yield* Either.mapLeft(
-        makeAgentSpiffeId(req.trustDomain, tenant, req.toAgent),
-        () => new TokenPolicyError({ reason: "identifier" })
-      )
-      const parentId = parseSpiffeId(parent.sub)
-      if (Either.isLeft(parentId) || parentId.right.trustDomain !== target.trustDomain) {
-        return yield* Effect.fail(new DelegationChainError({ reason: "binding" }))
-      }
-      if (parent.dep + 1 > req.maxDepth)
-        return yield* Effect.fail(new DelegationChainError({ reason: "depth" }))
-      if (verified.claims.some((c) => c.sub === target.uri)) {
-        return yield* Effect.fail(new DelegationChainError({ reason: "cycle" }))
-      }
+        if (req.intent !== parent.int) return yield* policy("intent")
+        const target = agentIdentity(req.trustDomain, tenant, req.toAgent)
+        if (target === undefined) return yield* policy("identifier")
+        if (spiffePartsOf(parent.sub)?.trustDomain !== target.trustDomain) {
+          return yield* Effect.fail(new DelegationChainError({ reason: "binding" }))
+        }
+        if (parent.dep + 1 > req.maxDepth)
+          return yield* Effect.fail(new DelegationChainError({ reason: "depth" }))
+        if (verified.claims.some((c) => c.sub === target.uri)) {
+          return yield* Effect.fail(new DelegationChainError({ reason: "cycle" }))
+        }
 
-      if (
-        [...req.requestedScopes, ...req.allowedScopes].some((s) => typeof s === "string" && s.includes("*"))
-      ) {
-        return yield* policy("wildcard")
-      }
-      const held = new Set(parent.scp)
-      const allowed = new Set(req.allowedScopes)
-      if (!parent.scp.some((s) => allowed.has(s)))
-        return yield* Effect.fail(new ScopeEscalation({ reason: "empty" }))
-      const scp = yield* checkScopes(req.requestedScopes)
-      if (!scp.every((s) => held.has(s)))
-        return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_parent" }))
-      if (!scp.every((s) => allowed.has(s))) {
-        return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_allowed" }))
-      }
+        if (
+          [...req.requestedScopes, ...req.allowedScopes].some((s) => typeof s === "string" && s.includes("*"))
+        ) {
+          return yield* policy("wildcard")
+        }
+        const held = new Set(parent.scp)
+        const allowed = new Set(req.allowedScopes)
+        if (!parent.scp.some((s) => allowed.has(s)))
+          return yield* Effect.fail(new ScopeEscalation({ reason: "empty" }))
+        const scp = yield* checkScopes(req.requestedScopes)
+        if (!scp.every((s) => held.has(s)))
+          return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_parent" }))
+        if (!scp.every((s) => allowed.has(s))) {
+          return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_allowed" }))
+        }
 
-      yield* checkTtl(req.ttlSeconds)
-      const exp = Math.min(now + req.ttlSeconds, parent.exp)
-      const nbf = Math.max(now, parent.nbf)
-      if (exp <= now) return yield* Effect.fail(new TokenExpired({ reason: "exp" }))
-      if (nbf >= exp) return yield* policy("expired")
+        yield* checkTtl(req.ttlSeconds)
+        const exp = Math.min(now + req.ttlSeconds, parent.exp)
+        const nbf = Math.max(now, parent.nbf)
+        if (exp <= now) return yield* Effect.fail(new TokenExpired({ reason: "exp" }))
+        if (nbf >= exp) return yield* policy("expired")
 
-      const claims: TaskClaims = {
-        iss: parent.iss,
-        sub: target.uri,
-        aud: target.uri,
-        tnt: parent.tnt,
-        sid: parent.sid,
-        usr: parent.usr,
-        txn: parent.txn,
-        int: parent.int,
-        scp: scp as TaskClaims["scp"],
-        iat: now,
-        nbf,
-        exp,
-        jti: newJti(),
-        dep: parent.dep + 1,
-        prev: verified.leafHash,
-        act: parent.act === undefined ? { sub: parent.sub } : { sub: parent.sub, act: parent.act }
-      }
-      return yield* sign(claims)
-    })
+        const claims: TaskClaims = {
+          iss: parent.iss,
+          sub: target.uri,
+          aud: target.uri,
+          tnt: parent.tnt,
+          sid: parent.sid,
+          usr: parent.usr,
+          txn: parent.txn,
+          int: parent.int,
+          scp: scp as TaskClaims["scp"],
+          iat: now,
+          nbf,
+          exp,
+          jti: newJti(),
+          dep: parent.dep + 1,
+          prev: verified.leafHash,
+          act: parent.act === undefined ? { sub: parent.sub } : { sub: parent.sub, act: parent.act }
+        }
+        return yield* sign(claims)
+      }).pipe(Effect.withSpan("TokenService.exchange", { captureStackTrace: false }))
 
     const jwks = (tenant: string): Effect.Effect<Jwks> =>
       isValidTenantId(tenant)

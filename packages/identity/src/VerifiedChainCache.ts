@@ -2,9 +2,10 @@
  * A bounded cache of verified delegation-chain prefixes for {@link verifyChain} (via
  * `VerifyOptions.cache`).
  *
- * Entries are keyed by the token hash of each link (SHA-256 of the full compact form, so a token
- * whose bytes differ never hits) and hold the link's decoded claims, the key (`kid`, `x`) its
- * signature verified under and its parent's hash. A link is served from the cache only when every
+ * Entries are keyed by each link's full compact form (exact characters, so a token whose bytes
+ * differ never hits) and hold the link's token hash, decoded claims, the key (`kid`, `x`) its
+ * signature verified under and its parent's hash; a fully cached chain costs no hashing, decoding
+ * or signature check. A link is served from the cache only when every
  * earlier link of the presented chain was too and its cached parent hash is the presented
  * parent's: the whole prefix is the one that was verified. An entry is written only once the
  * prefix ending at it passed the signature and lineage rules. On a hit the verifier still requires the

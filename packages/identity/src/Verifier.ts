@@ -9,7 +9,7 @@ import { type TaskClaims, tokenHash } from "./Claims.js"
 import { IdentityConfigError } from "./IdentityConfigError.js"
 import { ChainCacheImpl } from "./internal/chainCache.js"
 import { LineageWalker } from "./internal/lineage.js"
-import { MAX_TOKEN_LENGTH, stillAcceptable, verifyLink } from "./internal/link.js"
+import { MAX_TOKEN_LENGTH, verifyLink } from "./internal/link.js"
 import type { Jwks } from "./KeyRing.js"
 import {
   AudienceMismatch,
@@ -101,26 +101,23 @@ export interface VerifiedChain {
   readonly leafHash: string
 }
 
-const chainError = (reason: DelegationChainError["reason"]) =>
-  Effect.fail(new DelegationChainError({ reason }))
-
 /** Validity window of every link at `nowSec` (RFC 7519 §4.1.4–4.1.6). */
-const checkTimes = (
+const timeError = (
   links: ReadonlyArray<TaskClaims>,
   nowSec: number,
   tolerance: number,
   maxAge: number | undefined
-): Effect.Effect<void, TokenExpired | TokenNotYetValid> => {
+): TokenExpired | TokenNotYetValid | undefined => {
   for (let i = links.length - 1; i >= 0; i--) {
     const link = links[i]!
-    if (link.exp <= nowSec - tolerance) return Effect.fail(new TokenExpired({ reason: "exp" }))
+    if (link.exp <= nowSec - tolerance) return new TokenExpired({ reason: "exp" })
     if (maxAge !== undefined && link.iat + maxAge < nowSec - tolerance) {
-      return Effect.fail(new TokenExpired({ reason: "max_age" }))
+      return new TokenExpired({ reason: "max_age" })
     }
-    if (link.nbf > nowSec + tolerance) return Effect.fail(new TokenNotYetValid({ reason: "nbf" }))
-    if (link.iat > nowSec + tolerance) return Effect.fail(new TokenNotYetValid({ reason: "iat" }))
+    if (link.nbf > nowSec + tolerance) return new TokenNotYetValid({ reason: "nbf" })
+    if (link.iat > nowSec + tolerance) return new TokenNotYetValid({ reason: "iat" })
   }
-  return Effect.void
+  return undefined
 }
 
 const checkOptions = (opts: VerifyOptions): number => {
@@ -159,22 +156,105 @@ const bindingError = (
 }
 
 /** Revocation status of every link, failing closed when the predicate throws or does not answer. */
-const checkRevocation = (
+const revocationError = (
   links: ReadonlyArray<TaskClaims>,
   isRevoked: (jti: string) => boolean
-): Effect.Effect<void, TokenRevoked | RevocationUnavailable> => {
-  const answers: Array<unknown> = []
+): TokenRevoked | RevocationUnavailable | undefined => {
+  let leafRevoked = false
+  let ancestorRevoked = false
   try {
-    for (const link of links) answers.push(isRevoked(link.jti))
+    for (let i = 0; i < links.length; i++) {
+      const answer: unknown = isRevoked(links[i]!.jti)
+      if (typeof answer !== "boolean") return new RevocationUnavailable({ reason: "unavailable" })
+      if (answer) {
+        if (i === links.length - 1) leafRevoked = true
+        else ancestorRevoked = true
+      }
+    }
   } catch {
-    return Effect.fail(new RevocationUnavailable({ reason: "unavailable" }))
+    return new RevocationUnavailable({ reason: "unavailable" })
   }
-  if (!answers.every((a) => typeof a === "boolean")) {
-    return Effect.fail(new RevocationUnavailable({ reason: "unavailable" }))
+  if (leafRevoked) return new TokenRevoked({ reason: "task_complete" })
+  if (ancestorRevoked) return new TokenRevoked({ reason: "ancestor_revoked" })
+  return undefined
+}
+
+type Outcome = Either.Either<VerifiedChain, TokenError>
+
+/** A verification in progress: the links accepted so far, root first. */
+class ChainWalk {
+  readonly links: Array<TaskClaims> = []
+  readonly hashes: Array<string> = []
+  private readonly lineage: LineageWalker
+  private readonly cache: ChainCacheImpl | undefined
+  private readonly inChain: boolean
+
+  constructor(
+    private readonly chain: ReadonlyArray<string>,
+    private readonly opts: VerifyOptions,
+    private readonly tolerance: number
+  ) {
+    this.lineage = new LineageWalker(opts.maxDepth)
+    this.cache = opts.cache as ChainCacheImpl | undefined
+    this.inChain = chain.length > 1
   }
-  if (answers[answers.length - 1] === true) return Effect.fail(new TokenRevoked({ reason: "task_complete" }))
-  if (answers.includes(true)) return Effect.fail(new TokenRevoked({ reason: "ancestor_revoked" }))
-  return Effect.void
+
+  /** Adds one link after its own checks: the bindings, then its lineage; the failure if any. */
+  private accept(claims: TaskClaims, hash: string): TokenError | undefined {
+    const refused = bindingError(claims, this.opts) ?? this.lineage.next(claims, hash)
+    if (refused !== undefined) return refused
+    this.links.push(claims)
+    this.hashes.push(hash)
+    return undefined
+  }
+
+  /**
+   * Accepts the links served by the cache, from the root on, until the first one it cannot serve.
+   * Returns the failure, or the index of the first link still to verify (`chain.length` if none).
+   */
+  cachedPrefix(): TokenError | number {
+    const cache = this.cache
+    if (cache === undefined) return 0
+    for (let i = 0; i < this.chain.length; i++) {
+      const entry = cache.lookup(this.chain[i]!, this.hashes[i - 1], this.opts)
+      if (entry === undefined) return i
+      const refused = this.accept(entry.claims, entry.hash)
+      if (refused !== undefined) return refused
+    }
+    return this.chain.length
+  }
+
+  /** Verifies links `from` … last in full (signature, claims), accepting and caching each. */
+  verifyFrom(from: number): TokenError | undefined {
+    for (let i = from; i < this.chain.length; i++) {
+      const token = this.chain[i]!
+      const link = verifyLink(token, this.opts, this.inChain)
+      if (Either.isLeft(link)) return link.left
+      const hash = tokenHash(token)
+      const refused = this.accept(link.right.claims, hash)
+      if (refused !== undefined) return refused
+      if (this.cache !== undefined) {
+        const { kid, x } = link.right
+        const claims = deepFreeze(link.right.claims)
+        this.cache.insert(token, { claims, kid, x, hash, prevHash: this.hashes[i - 1] })
+      }
+    }
+    return undefined
+  }
+
+  /** The whole-chain checks once every link is accepted: audience, revocation, time. */
+  finish(): Outcome {
+    const { links, opts } = this
+    const leaf = links[links.length - 1]!
+    if (opts.audience !== undefined && leaf.aud !== opts.audience) {
+      return Either.left(new AudienceMismatch({ reason: "expected" }))
+    }
+    const nowSec = Math.floor(opts.now.getTime() / 1000)
+    const refused =
+      revocationError(links, opts.isRevoked) ?? timeError(links, nowSec, this.tolerance, opts.maxTokenAgeSec)
+    if (refused !== undefined) return Either.left(refused)
+    return Either.right({ claims: links, leaf, leafHash: this.hashes[this.hashes.length - 1]! })
+  }
 }
 
 /**
@@ -209,6 +289,10 @@ const checkRevocation = (
  * `clockToleranceSec` leeway, on every call — also for links served from `opts.cache`, which only
  * saves the signature check and decoding of an already verified prefix.
  *
+ * Tracing: a `Verifier.verifyChain` span (attributes `tenant`, `chainLength`, `cachedLinks`) covers
+ * every call that checks at least one signature; a chain served entirely from `opts.cache` (a few
+ * microseconds) opens no span of its own and runs in the caller's.
+ *
  * Invalid options (`maxDepth`, tolerance outside 0–30 s — see {@link validateClockTolerance} to
  * refuse it at boot —, invalid `now`, a foreign cache object) are defects: the effect dies, it never
  * succeeds.
@@ -217,47 +301,28 @@ export const verifyChain = (
   chain: ReadonlyArray<string>,
   opts: VerifyOptions
 ): Effect.Effect<VerifiedChain, TokenError> =>
-  Effect.gen(function* () {
-    const tolerance = yield* Effect.sync(() => checkOptions(opts))
+  Effect.suspend(() => {
+    const tolerance = checkOptions(opts)
     if (!Array.isArray(chain) || chain.length === 0) {
-      return yield* Effect.fail(new TokenInvalid({ reason: "malformed" }))
+      return Effect.fail(new TokenInvalid({ reason: "malformed" }))
     }
-    yield* Effect.annotateCurrentSpan({ tenant: opts.tenant, chainLength: chain.length })
-    if (chain.length > opts.maxDepth + 1) return yield* chainError("depth")
-    if (!chain.every((t) => typeof t === "string" && t.length <= MAX_TOKEN_LENGTH)) {
-      return yield* Effect.fail(new TokenInvalid({ reason: "malformed" }))
-    }
-
-    const hashes = chain.map(tokenHash)
-    const cache = opts.cache as ChainCacheImpl | undefined
-    const inChain = chain.length > 1
-    const lineage = new LineageWalker(opts.maxDepth)
-    const links: Array<TaskClaims> = []
-    let cachedPrefix = 0
-    for (let i = 0; i < chain.length; i++) {
-      const prevHash = i === 0 ? undefined : hashes[i - 1]
-      const hit =
-        cache !== undefined && cachedPrefix === i
-          ? cache.lookup(hashes[i]!, prevHash, (entry) => stillAcceptable(entry, opts))
-          : undefined
-      const fromCache = hit !== undefined
-      const link = hit ?? (yield* verifyLink(chain[i], opts, inChain))
-      const refused = bindingError(link.claims, opts) ?? lineage.next(link.claims, hashes[i]!)
-      if (refused !== undefined) return yield* Effect.fail(refused)
-      links.push(link.claims)
-      if (fromCache) {
-        cachedPrefix++
-      } else if (cache !== undefined) {
-        const claims = deepFreeze(link.claims)
-        cache.insert(hashes[i]!, { claims, kid: link.kid, x: link.x, prevHash })
+    if (chain.length > opts.maxDepth + 1) return Effect.fail(new DelegationChainError({ reason: "depth" }))
+    for (const token of chain) {
+      if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) {
+        return Effect.fail(new TokenInvalid({ reason: "malformed" }))
       }
     }
-    const leaf = links[links.length - 1]!
-    if (opts.audience !== undefined && leaf.aud !== opts.audience) {
-      return yield* Effect.fail(new AudienceMismatch({ reason: "expected" }))
-    }
-
-    yield* checkRevocation(links, opts.isRevoked)
-    yield* checkTimes(links, Math.floor(opts.now.getTime() / 1000), tolerance, opts.maxTokenAgeSec)
-    return { claims: links, leaf, leafHash: hashes[hashes.length - 1]! }
-  }).pipe(Effect.withSpan("Verifier.verifyChain", { captureStackTrace: false }))
+    const walk = new ChainWalk(chain, opts, tolerance)
+    const from = walk.cachedPrefix()
+    if (typeof from !== "number") return Effect.fail(from)
+    if (from === chain.length) return walk.finish()
+    return Effect.suspend(() => {
+      const refused = walk.verifyFrom(from)
+      return refused === undefined ? walk.finish() : Either.left(refused)
+    }).pipe(
+      Effect.withSpan("Verifier.verifyChain", {
+        captureStackTrace: false,
+        attributes: { tenant: opts.tenant, chainLength: chain.length, cachedLinks: from }
+      })
+    )
+  })

@@ -89,17 +89,20 @@ export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerS
       policyKey: sha256(policyText),
       reservedPrefix: PlatformIdPrefix
     })
-    const authorize = Effect.fn("Authorizer.authorize")(function* (req: PolicyRequest) {
-      const [decision, request] = decide(engine, policyVersion, req)
-      yield* Effect.annotateCurrentSpan({
-        "cordon.tenant": request?.principal.tenant ?? "",
-        "cordon.policy.action": request?.action ?? "",
-        "cordon.policy.decision": decision.decision,
-        "cordon.policy.code": decision.code ?? "",
-        "cordon.policy.version": policyVersion
-      })
-      return decision
-    })
+    const authorize = (req: PolicyRequest): Effect.Effect<PolicyDecision> =>
+      Effect.suspend(() => {
+        const [decision, request] = decide(engine, policyVersion, req)
+        return Effect.as(
+          Effect.annotateCurrentSpan({
+            "cordon.tenant": request?.principal.tenant ?? "",
+            "cordon.policy.action": request?.action ?? "",
+            "cordon.policy.decision": decision.decision,
+            "cordon.policy.code": decision.code ?? "",
+            "cordon.policy.version": policyVersion
+          }),
+          decision
+        )
+      }).pipe(Effect.withSpan("Authorizer.authorize", { captureStackTrace: false }))
     return { policyVersion, authorize }
   })
 

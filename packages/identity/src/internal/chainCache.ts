@@ -1,13 +1,16 @@
 /**
- * Storage of the verified-chain prefix cache: an LRU map from a link's token hash to its verified
- * claims, the key it verified under and its parent's hash.
+ * Storage of the verified-chain prefix cache: an LRU map from a link's compact token (its exact
+ * characters) to its hash, verified claims, the key it verified under and its parent's hash.
  *
  * @internal
  */
-import type { VerifiedLink } from "./link.js"
+import type { Jwks } from "../KeyRing.js"
+import { stillAcceptable, type VerifiedLink } from "./link.js"
 
 /** A link whose signature and lineage (as part of the prefix ending at it) were verified. */
 export interface CacheEntry extends VerifiedLink {
+  /** `tokenHash` of the link. */
+  readonly hash: string
   /** Hash of the link's parent, `undefined` for a root. */
   readonly prevHash: string | undefined
 }
@@ -32,28 +35,29 @@ export class ChainCacheImpl {
   constructor(readonly maxEntries: number) {}
 
   /**
-   * The entry of the link hashed `hash` when its parent is the link hashed `prevHash` (the
-   * cached prefix matches the presented one) and `usable` accepts it; refreshes its recency.
+   * The entry of the link `token` when its parent is the link hashed `prevHash` (the cached
+   * prefix matches the presented one) and it is still acceptable under `opts` (tenant, issuer,
+   * key still published with the same `x`); refreshes its recency.
    */
   lookup(
-    hash: string,
+    token: string,
     prevHash: string | undefined,
-    usable: (entry: CacheEntry) => boolean
+    opts: { readonly tenant: string; readonly issuer: string; readonly jwks: Jwks }
   ): CacheEntry | undefined {
-    const entry = this.entries.get(hash)
-    if (entry === undefined || entry.prevHash !== prevHash || !usable(entry)) {
+    const entry = this.entries.get(token)
+    if (entry === undefined || entry.prevHash !== prevHash || !stillAcceptable(entry, opts)) {
       this.misses++
       return undefined
     }
     this.hits++
-    this.entries.delete(hash)
-    this.entries.set(hash, entry)
+    this.entries.delete(token)
+    this.entries.set(token, entry)
     return entry
   }
 
-  insert(hash: string, entry: CacheEntry): void {
-    this.entries.delete(hash)
-    this.entries.set(hash, entry)
+  insert(token: string, entry: CacheEntry): void {
+    this.entries.delete(token)
+    this.entries.set(token, entry)
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next()
       if (oldest.done === true) break

@@ -5,17 +5,23 @@
  * @internal
  */
 import { actorEquals, type TaskClaims } from "../Claims.js"
-import { parseSpiffeId } from "../SpiffeId.js"
 import { DelegationChainError } from "../TokenError.js"
+import { spiffePartsOf } from "./memo.js"
 
-const trustDomainOf = (uri: string): string | undefined => {
-  const parsed = parseSpiffeId(uri)
-  return parsed._tag === "Right" ? parsed.right.trustDomain : undefined
+const trustDomainOf = (uri: string): string | undefined => spiffePartsOf(uri)?.trustDomain
+
+function isSubset(child: ReadonlyArray<string>, parent: ReadonlyArray<string>): boolean {
+  for (const s of child) if (!parent.includes(s)) return false
+  return true
 }
 
-const isSubset = (child: ReadonlyArray<string>, parent: ReadonlyArray<string>): boolean => {
-  const allowed = new Set(parent)
-  return child.every((s) => allowed.has(s))
+function fail(reason: DelegationChainError["reason"]): DelegationChainError {
+  return new DelegationChainError({ reason })
+}
+
+/** Whether `act` is `{ sub: parent.sub, act: parent.act }` (the parent's actor chain extended). */
+function extendsActors(act: TaskClaims["act"], parent: TaskClaims): boolean {
+  return act !== undefined && act.sub === parent.sub && actorEquals(act.act, parent.act)
 }
 
 /** Walks a chain root first; `next` checks one more link against what came before it. */
@@ -38,7 +44,6 @@ export class LineageWalker {
   }
 
   private check(link: TaskClaims): DelegationChainError | undefined {
-    const fail = (reason: DelegationChainError["reason"]) => new DelegationChainError({ reason })
     const i = this.links.length
     if (i === 0) {
       if (link.dep !== 0 || link.prev !== undefined || link.act !== undefined) return fail("broken_link")
@@ -49,8 +54,7 @@ export class LineageWalker {
     if (link.prev !== this.hashes[i - 1]) return fail("broken_link")
     if (link.dep !== parent.dep + 1) return fail("broken_link")
     if (link.dep > this.maxDepth) return fail("depth")
-    const expectedAct = parent.act === undefined ? { sub: parent.sub } : { sub: parent.sub, act: parent.act }
-    if (!actorEquals(link.act, expectedAct)) return fail("broken_link")
+    if (!extendsActors(link.act, parent)) return fail("broken_link")
     if (this.seen.has(link.sub)) return fail("cycle")
     if (
       link.iss !== parent.iss ||

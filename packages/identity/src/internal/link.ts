@@ -9,12 +9,11 @@
  *
  * @internal
  */
-import { createPublicKey, type KeyObject, verify } from "node:crypto"
+import { type KeyObject, verify } from "node:crypto"
 import type { JWK } from "jose"
 import { Either } from "effect"
-import { decodeTaskClaims, type TaskClaims, TOKEN_ALG, TOKEN_TYPE } from "../Claims.js"
+import { type TaskClaims, TOKEN_ALG, TOKEN_TYPE } from "../Claims.js"
 import type { Jwks } from "../KeyRing.js"
-import { parseSpiffeId } from "../SpiffeId.js"
 import {
   AudienceMismatch,
   DelegationChainError,
@@ -22,6 +21,8 @@ import {
   type TokenError,
   TokenInvalid
 } from "../TokenError.js"
+import { checkTaskClaims } from "./claimsCheck.js"
+import { ed25519PublicKey, spiffePartsOf } from "./memo.js"
 
 /** Maximum length of one compact token, in characters (= bytes: compact JWS is ASCII). */
 export const MAX_TOKEN_LENGTH = 8192
@@ -52,18 +53,10 @@ const isPublicEd25519 = (k: JWK): boolean =>
   (k.alg === undefined || k.alg === TOKEN_ALG) &&
   (k.use === undefined || k.use === "sig")
 
-const importKey = (x: string): KeyObject | undefined => {
-  try {
-    const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" })
-    return key.asymmetricKeyType === "ed25519" ? key : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /**
- * The usable keys of `jwks` by `kid`, cached per JWKS object. Keys are chosen only by `kid`; a
- * `kid` that several keys share resolves to nothing.
+ * The usable keys of `jwks` by `kid`, cached per JWKS object (imported keys are also memoised by
+ * `x`, so a fresh copy of the same set costs no import). Keys are chosen only by `kid`; a `kid`
+ * that several keys share resolves to nothing.
  */
 export const viewOf = (jwks: Jwks): JwksView => {
   const cached = views.get(jwks)
@@ -73,7 +66,7 @@ export const viewOf = (jwks: Jwks): JwksView => {
   for (const k of usable) counts.set(k.kid!, (counts.get(k.kid!) ?? 0) + 1)
   const byKid = new Map<string, UsableKey>()
   for (const k of usable) {
-    const key = counts.get(k.kid!) === 1 ? importKey(k.x!) : undefined
+    const key = counts.get(k.kid!) === 1 ? ed25519PublicKey(k.x!) : undefined
     if (key !== undefined) byKid.set(k.kid!, { x: k.x!, key })
   }
   const view = { byKid }
@@ -117,7 +110,7 @@ const parseJson = (segment: string): unknown => {
 }
 
 /** Header rules (RFC 8725 §3.1, §3.11): `alg` pinned, only `alg`/`typ`/`kid`, `typ` pinned, `kid` required. */
-const checkHeader = (header: unknown): Either.Either<string, TokenInvalid> => {
+const checkHeaderJson = (header: unknown): Either.Either<string, TokenInvalid> => {
   if (!isRecord(header)) return invalid("malformed")
   if (header.alg !== TOKEN_ALG) return invalid("alg")
   for (const key of Object.keys(header)) {
@@ -127,6 +120,20 @@ const checkHeader = (header: unknown): Either.Either<string, TokenInvalid> => {
   const kid = header.kid
   if (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH) return invalid("kid")
   return Either.right(kid)
+}
+
+const acceptedHeaders = new Map<string, string>()
+
+/** {@link checkHeaderJson} of a header segment; accepted ones are memoised with their `kid`. */
+const checkHeader = (segment: string): Either.Either<string, TokenInvalid> => {
+  const known = acceptedHeaders.get(segment)
+  if (known !== undefined) return Either.right(known)
+  const kid = checkHeaderJson(parseJson(segment))
+  if (Either.isRight(kid)) {
+    if (acceptedHeaders.size >= 256) acceptedHeaders.clear()
+    acceptedHeaders.set(segment, kid.right)
+  }
+  return kid
 }
 
 const verifySignature = (signingInput: string, signature: string, key: KeyObject): boolean => {
@@ -171,7 +178,7 @@ export const verifyLink = (
   }
   const [headerPart = "", payloadPart = "", signaturePart = ""] = compact.split(".")
   if (![headerPart, payloadPart, signaturePart].every(isCanonicalBase64url)) return invalid("malformed")
-  const kid = checkHeader(parseJson(headerPart))
+  const kid = checkHeader(headerPart)
   if (Either.isLeft(kid)) return Either.left(kid.left)
   if (signaturePart.length === 0 || payloadPart.length === 0) return invalid("malformed")
 
@@ -185,12 +192,10 @@ export const verifyLink = (
     )
   }
 
-  const decoded = decodeTaskClaims(parseJson(payloadPart))
-  if (Either.isLeft(decoded)) return invalid("claims")
-  const claims = decoded.right
+  const claims = checkTaskClaims(parseJson(payloadPart))
+  if (claims === undefined) return invalid("claims")
   if (claims.tnt !== opts.tenant) return Either.left(new TenantMismatch({ reason: "tnt" }))
-  const sub = parseSpiffeId(claims.sub)
-  if (Either.isLeft(sub) || sub.right.tenant !== claims.tnt) {
+  if (spiffePartsOf(claims.sub)?.tenant !== claims.tnt) {
     return Either.left(new TenantMismatch({ reason: "sub" }))
   }
   if (claims.iss !== opts.issuer) return invalid("claims")

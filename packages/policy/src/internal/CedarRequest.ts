@@ -46,9 +46,14 @@ const resourceEntity = (r: PolicyResource): Entity => {
  * Adds `entity` unless an identical one is already present. A different entity with the same uid
  * is kept as a duplicate so that Cedar rejects the request rather than one of them being dropped.
  */
-const addEntity = (entities: Array<Cedar.EntityJson>, entity: Cedar.EntityJson): void => {
-  const encoded = JSON.stringify(entity)
-  if (!entities.some((e) => JSON.stringify(e) === encoded)) entities.push(entity)
+const addEntity = (entities: Array<Cedar.EntityJson>, entity: Entity): void => {
+  let encoded: string | undefined
+  for (const e of entities as ReadonlyArray<Entity>) {
+    if (e.uid.type !== entity.uid.type || e.uid.id !== entity.uid.id) continue
+    encoded ??= JSON.stringify(entity)
+    if (JSON.stringify(e) === encoded) return
+  }
+  entities.push(entity)
 }
 
 /** The Cedar call for `req`: principal, action, resource uids, context and the entity slice. */
