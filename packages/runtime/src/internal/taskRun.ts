@@ -402,7 +402,6 @@ const recordLocalDeny = (
     const authorizer = yield* Authorizer
     const verified = yield* verifyCall(run, chain, agent, leafJti).pipe(Effect.option)
     const claims = verified._tag === "Some" ? verified.value.claims : []
-    if (body.spanId !== null) yield* run.tracer.end(body.spanId, "deny", { code: body.code })
     yield* decider(
       run,
       claims,
@@ -438,8 +437,14 @@ export const runAgentOn = (
   Effect.gen(function* () {
     const span = yield* run.tracer.start("agent", agent, parentSpan, {})
     let output: { value: unknown } | undefined
-    const answer = (callId: string, body: ReplyBody) =>
-      run.worker.executeEffect(new Reply({ callId, body })).pipe(Effect.ignore)
+    // Tool spans this run opened: the worker may close only these (never another run's or tenant's span).
+    const toolSpans = new Set<string>()
+    const closeToolSpan = (spanId: string, close: Effect.Effect<void>) =>
+      toolSpans.delete(spanId) ? close : Effect.void
+    const answer = (callId: string, body: ReplyBody) => {
+      if (body._tag === "Allowed") toolSpans.add(body.spanId)
+      return run.worker.executeEffect(new Reply({ callId, body })).pipe(Effect.ignore)
+    }
     const onEvent = (event: AgentEvent): Effect.Effect<void, RemoteFailure, Services> => {
       if (event._tag === "Output") {
         output = { value: event.output }
@@ -450,12 +455,20 @@ export const runAgentOn = (
         case "Note":
           return Effect.asVoid(run.tracer.event("agent", "note", span, "ok", { message: body.message }))
         case "LocalDeny":
-          return recordLocalDeny(run, agent, leafJti, span, event.chain, body)
+          return Effect.zipRight(
+            body.spanId === null
+              ? Effect.void
+              : closeToolSpan(body.spanId, run.tracer.end(body.spanId, "deny", { code: body.code })),
+            recordLocalDeny(run, agent, leafJti, span, event.chain, body)
+          )
         case "ToolDone":
-          return run.tracer.end(body.spanId, body.ok ? "ok" : "error", {
-            durationMs: body.durationMs,
-            code: body.code
-          })
+          return closeToolSpan(
+            body.spanId,
+            run.tracer.end(body.spanId, body.ok ? "ok" : "error", {
+              durationMs: body.durationMs,
+              code: body.code
+            })
+          )
         case "Authorize":
           return authorizeTool(run, agent, leafJti, span, event.chain, body).pipe(
             Effect.catchAll((e) => Effect.succeed(refused(e.code, e.reason))),
