@@ -221,11 +221,15 @@ export const make = (options: KeyRingOptions = {}) =>
         return Effect.map(rotateKeys(tenant, keys), ([, next]) => [next[next.length - 1]!, next] as const)
       })
 
+    const toSigningKey = (active: LiveKey): SigningKey => ({ kid: active.record.kid, key: active.privateKey })
+
     const signingKey = (tenant: string): Effect.Effect<SigningKey, KeyRingError> =>
-      Effect.gen(function* () {
-        const cached = (yield* SynchronizedRef.get(ref)).get(tenant)
-        const active = (cached === undefined ? undefined : activeOf(cached)) ?? (yield* ensureActive(tenant))
-        return { kid: active.record.kid, key: active.privateKey }
+      Effect.flatMap(SynchronizedRef.get(ref), (map) => {
+        const cached = map.get(tenant)
+        const active = cached === undefined ? undefined : activeOf(cached)
+        return active === undefined
+          ? Effect.map(ensureActive(tenant), toSigningKey)
+          : Effect.succeed(toSigningKey(active))
       })
 
     const loaded = (tenant: string): Effect.Effect<TenantKeys, KeyRingError> =>
@@ -237,11 +241,14 @@ export const make = (options: KeyRingOptions = {}) =>
       })
 
     const jwks = (tenant: string): Effect.Effect<Jwks, KeyRingError> =>
-      Effect.gen(function* () {
-        const keys = yield* loaded(tenant)
-        const now = yield* Clock.currentTimeMillis
-        return { keys: keys.filter((_, i) => isPublished(keys, i, now)).map((k) => ({ ...k.publicJwk })) }
-      })
+      Effect.flatMap(loaded(tenant), (keys) =>
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          return Effect.succeed({
+            keys: keys.filter((_, i) => isPublished(keys, i, now)).map((k) => ({ ...k.publicJwk }))
+          })
+        })
+      )
 
     const rotate = (tenant: string): Effect.Effect<string, KeyRingError> =>
       modify(tenant, (keys) => rotateKeys(tenant, keys))

@@ -7,27 +7,17 @@
  */
 import { KeyObject } from "node:crypto"
 import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
-import {
-  IntentName,
-  normalizeScopes,
-  Scope,
-  type TaskClaims,
-  TaskId,
-  tenantIssuer,
-  UserId
-} from "./Claims.js"
+import { IntentName, type TaskClaims, TaskId, tenantIssuer, UserId } from "./Claims.js"
 import { IdentityConfigError } from "./IdentityConfigError.js"
-import { spiffePartsOf } from "./internal/memo.js"
-import { agentIdentity, namedTenant, newJti, signCompact } from "./internal/mint.js"
+import { checkScopes, childClaims, validTtl } from "./internal/childClaims.js"
+import { namedTenant, newJti, signCompact } from "./internal/mint.js"
 import { type Jwks, KeyRing, type KeyRingError } from "./KeyRing.js"
 import { RevocationList } from "./RevocationList.js"
 import { isValidTenantId, makeAgentSpiffeId } from "./SpiffeId.js"
 import {
-  DelegationChainError,
-  ScopeEscalation,
+  type ScopeEscalation,
   TenantMismatch,
   type TokenError,
-  TokenExpired,
   TokenInvalid,
   TokenPolicyError
 } from "./TokenError.js"
@@ -157,17 +147,6 @@ const policy = (reason: TokenPolicyError["reason"]) => Effect.fail(new TokenPoli
 const isUser = Schema.is(UserId)
 const isTask = Schema.is(TaskId)
 const isIntent = Schema.is(IntentName)
-const isScope = Schema.is(Scope)
-
-/** Validates a scope list and returns it sorted and de-duplicated. */
-const checkScopes = (
-  scopes: ReadonlyArray<string>
-): Effect.Effect<ReadonlyArray<string>, TokenPolicyError> => {
-  if (scopes.some((s) => typeof s === "string" && s.includes("*"))) return policy("wildcard")
-  if (scopes.length === 0) return policy("scope_empty")
-  if (!scopes.every(isScope)) return policy("scope_invalid")
-  return Effect.succeed(normalizeScopes(scopes))
-}
 
 /** Builds the token service from `KeyRing`, `RevocationList` and `Clock`; validates `options`. */
 export const make = (options: TokenServiceOptions = {}) =>
@@ -185,12 +164,10 @@ export const make = (options: TokenServiceOptions = {}) =>
     const revocations = yield* RevocationList
     const issuer = (tenant: string) => tenantIssuer(tenant, options.issuerBase)
 
-    const checkTtl = (ttl: number) =>
-      Number.isInteger(ttl) && ttl > 0 && ttl <= maxTtl ? Effect.void : policy("ttl")
+    const checkTtl = (ttl: number) => (validTtl(ttl, maxTtl) ? Effect.void : policy("ttl"))
 
     const sign = (claims: TaskClaims) =>
-      Effect.gen(function* () {
-        const { kid, key } = yield* keyRing.signingKey(claims.tnt)
+      Effect.map(keyRing.signingKey(claims.tnt), ({ kid, key }) => {
         const keyObject = key instanceof KeyObject ? key : KeyObject.from(key)
         return { token: signCompact(claims, kid, keyObject), claims }
       })
@@ -273,59 +250,7 @@ export const make = (options: TokenServiceOptions = {}) =>
         const parent = verified.leaf
         yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
 
-        if (req.intent !== parent.int) return yield* policy("intent")
-        const target = agentIdentity(req.trustDomain, tenant, req.toAgent)
-        if (target === undefined) return yield* policy("identifier")
-        if (spiffePartsOf(parent.sub)?.trustDomain !== target.trustDomain) {
-          return yield* Effect.fail(new DelegationChainError({ reason: "binding" }))
-        }
-        if (parent.dep + 1 > req.maxDepth)
-          return yield* Effect.fail(new DelegationChainError({ reason: "depth" }))
-        if (verified.claims.some((c) => c.sub === target.uri)) {
-          return yield* Effect.fail(new DelegationChainError({ reason: "cycle" }))
-        }
-
-        if (
-          [...req.requestedScopes, ...req.allowedScopes].some((s) => typeof s === "string" && s.includes("*"))
-        ) {
-          return yield* policy("wildcard")
-        }
-        const held = new Set(parent.scp)
-        const allowed = new Set(req.allowedScopes)
-        if (!parent.scp.some((s) => allowed.has(s)))
-          return yield* Effect.fail(new ScopeEscalation({ reason: "empty" }))
-        const scp = yield* checkScopes(req.requestedScopes)
-        if (!scp.every((s) => held.has(s)))
-          return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_parent" }))
-        if (!scp.every((s) => allowed.has(s))) {
-          return yield* Effect.fail(new ScopeEscalation({ reason: "exceeds_allowed" }))
-        }
-
-        yield* checkTtl(req.ttlSeconds)
-        const exp = Math.min(now + req.ttlSeconds, parent.exp)
-        const nbf = Math.max(now, parent.nbf)
-        if (exp <= now) return yield* Effect.fail(new TokenExpired({ reason: "exp" }))
-        if (nbf >= exp) return yield* policy("expired")
-
-        const claims: TaskClaims = {
-          iss: parent.iss,
-          sub: target.uri,
-          aud: target.uri,
-          tnt: parent.tnt,
-          sid: parent.sid,
-          usr: parent.usr,
-          txn: parent.txn,
-          int: parent.int,
-          scp: scp as TaskClaims["scp"],
-          iat: now,
-          nbf,
-          exp,
-          jti: newJti(),
-          dep: parent.dep + 1,
-          prev: verified.leafHash,
-          act: parent.act === undefined ? { sub: parent.sub } : { sub: parent.sub, act: parent.act }
-        }
-        return yield* sign(claims)
+        return yield* sign(yield* childClaims(req, tenant, verified, now, maxTtl))
       }).pipe(Effect.withSpan("TokenService.exchange", { captureStackTrace: false }))
 
     const jwks = (tenant: string): Effect.Effect<Jwks> =>

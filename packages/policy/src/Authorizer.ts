@@ -4,6 +4,11 @@
  * `statefulIsAuthorized` and request validation on. It fails closed: a request that does not
  * decode or validate, or any policy evaluation error, is a deny with `E_POLICY_EVALUATION`.
  *
+ * Decisions are cached per authoriser, keyed by the policy version and the canonical form of the
+ * whole decoded request (principal, action, resource and context, `now` included); an entry lives
+ * at most one second on the monotonic `Clock` and at most 10,000 entries are kept (oldest evicted).
+ * Requests that do not decode and decisions with evaluation errors are never cached.
+ *
  * @see https://docs.cedarpolicy.com/auth/authorization.html
  * @module
  */
@@ -19,6 +24,7 @@ import type { PolicyConfigError } from "./Errors.js"
 import { evaluate, load, type Engine } from "./internal/CedarEngine.js"
 import { toCedarCall } from "./internal/CedarRequest.js"
 import { evaluationError, fromEvaluation } from "./internal/Decision.js"
+import { cacheKey, type DecisionCache, freezeDecision, makeDecisionCache } from "./internal/DecisionCache.js"
 import { PlatformIdPrefix, PlatformPolicies } from "./PlatformPolicies.js"
 import { type PolicyDecision, PolicyRequest } from "./PolicyRequest.js"
 
@@ -51,19 +57,37 @@ const sha256 = (text: string): string => createHash("sha256").update(text, "utf8
 
 const decodeRequest = Schema.decodeUnknownEither(PolicyRequest)
 
-/** The decision for `input`, and the decoded request when `input` decoded. */
+/** The outcome of one `authorize` call: the decision, the decoded request, and whether it was cached. */
+interface Outcome {
+  readonly decision: PolicyDecision
+  readonly request: PolicyRequest | undefined
+  readonly cached: boolean
+}
+
+/**
+ * The decision for `input`. A request that does not decode is denied and never cached. A decoded
+ * request is looked up in `cache` under `policyVersion` and its canonical form; on a miss it is
+ * evaluated, and the decision is stored only when evaluation reported no error.
+ */
 const decide = (
   engine: Engine,
   policyVersion: string,
+  cache: DecisionCache,
+  now: bigint,
   input: unknown
-): readonly [PolicyDecision, PolicyRequest | undefined] => {
+): Outcome => {
   const request = decodeRequest(input)
   if (Either.isLeft(request)) {
     const issues = ParseResult.ArrayFormatter.formatErrorSync(request.left)
     const errors = issues.map((i) => `request.${i.path.join(".")}: ${i.message}`)
-    return [evaluationError(policyVersion, errors), undefined]
+    return { decision: evaluationError(policyVersion, errors), request: undefined, cached: false }
   }
-  return [fromEvaluation(evaluate(engine, toCedarCall(request.right)), policyVersion), request.right]
+  const key = cacheKey(policyVersion, request.right)
+  const hit = cache.get(key, now)
+  if (hit !== undefined) return { decision: hit, request: request.right, cached: true }
+  const decision = freezeDecision(fromEvaluation(evaluate(engine, toCedarCall(request.right)), policyVersion))
+  if (decision.errors.length === 0) cache.set(key, decision, now)
+  return { decision, request: request.right, cached: false }
 }
 
 /**
@@ -71,6 +95,8 @@ const decide = (
  * that text is what `policyVersion` hashes). Loading parses and strictly validates the schema and
  * every policy, then pre-parses them into cedar-wasm's thread-local cache, so use the service on
  * the thread that built it. Fails with `PolicyConfigError` (`E_CONFIG`) on any load error.
+ * Each authoriser has its own decision cache (see the module documentation); a cached decision is
+ * returned as the same frozen object.
  */
 export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerShape, PolicyConfigError> =>
   Effect.gen(function* () {
@@ -89,16 +115,24 @@ export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerS
       policyKey: sha256(policyText),
       reservedPrefix: PlatformIdPrefix
     })
+    const cache = makeDecisionCache()
     const authorize = (req: PolicyRequest): Effect.Effect<PolicyDecision> =>
-      Effect.suspend(() => {
-        const [decision, request] = decide(engine, policyVersion, req)
+      Effect.clockWith((clock) => {
+        const { decision, request, cached } = decide(
+          engine,
+          policyVersion,
+          cache,
+          clock.unsafeCurrentTimeNanos(),
+          req
+        )
         return Effect.as(
           Effect.annotateCurrentSpan({
             "cordon.tenant": request?.principal.tenant ?? "",
             "cordon.policy.action": request?.action ?? "",
             "cordon.policy.decision": decision.decision,
             "cordon.policy.code": decision.code ?? "",
-            "cordon.policy.version": policyVersion
+            "cordon.policy.version": policyVersion,
+            "cordon.policy.cached": cached
           }),
           decision
         )

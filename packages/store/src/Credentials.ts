@@ -67,13 +67,21 @@ const CHUNK = 500
 export const make: Effect.Effect<CredentialsService, never, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
 
-  const record = Effect.fn("Credentials.record")(function* (input: NewCredential) {
-    yield* Effect.annotateCurrentSpan({ tenant: input.tenant, session: input.session, task: input.task })
-    const now = yield* Clock.currentTimeMillis
-    yield* sql`INSERT INTO credentials (jti, tenant, session, task, agent, exp, minted_at)
+  // The hot path of every handoff: one span without a captured call-site stack, the time read
+  // synchronously from the ambient `Clock`, and the (prepared, cached) INSERT.
+  const record = (input: NewCredential): Effect.Effect<void, SqlError> =>
+    Effect.clockWith((clock) => {
+      const now = clock.unsafeCurrentTimeMillis()
+      return sql`INSERT INTO credentials (jti, tenant, session, task, agent, exp, minted_at)
       VALUES (${input.jti}, ${input.tenant}, ${input.session}, ${input.task}, ${input.agent}, ${input.exp},
       ${now})`
-  })
+    }).pipe(
+      Effect.asVoid,
+      Effect.withSpan("Credentials.record", {
+        attributes: { tenant: input.tenant, session: input.session, task: input.task },
+        captureStackTrace: false
+      })
+    )
 
   const revoke = Effect.fn("Credentials.revoke")(function* (
     jtis: ReadonlyArray<string>,

@@ -5,6 +5,10 @@
  * Entity ids: `Tenant` = tenant, `Agent` = SPIFFE ID (unique across tenants), `Tool` = tool name,
  * `Session` / record types = their id, `Intent` = intent name.
  *
+ * `Tenant` entities are not sent: the schema gives them no attributes and they are only referenced
+ * as an agent's parent, and Cedar resolves `in` through the child's parent edges alone, so sending
+ * them would add entity-loading work without changing any decision.
+ *
  * @internal
  */
 import type * as Cedar from "@cedar-policy/cedar-wasm/nodejs"
@@ -67,9 +71,6 @@ export const toCedarCall = (req: PolicyRequest): CedarCall => {
   }
   const entities: Array<Cedar.EntityJson> = []
   for (const entity of [principal, resource, intent]) addEntity(entities, entity)
-  for (const tenant of [req.principal.tenant, req.resource.tenant, req.context.tenant]) {
-    addEntity(entities, { uid: uid("Tenant", tenant), attrs: {}, parents: [] })
-  }
   return {
     principal: principal.uid,
     action: uid("Action", req.action),
