@@ -33,10 +33,7 @@ const trace = async (taskId: string) => {
   }>
 }
 
-const effects = () => {
-  const file = path.join(broker.dataDir, "tenants", "acme", "effects.log")
-  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : []
-}
+const effects = () => broker.effects("acme")
 
 const minted = (events: Awaited<ReturnType<typeof trace>>) =>
   events.filter((e) => e.kind === "handoff" && e.attrs.jti !== undefined).map((e) => String(e.attrs.jti))

@@ -9,6 +9,7 @@ import { brokerLayer } from "@cordon/server/Broker"
 import { serverLayer } from "@cordon/server/Http"
 import { HttpServer } from "@effect/platform"
 import { Effect, Layer, ManagedRuntime } from "effect"
+import { existsSync, readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -36,6 +37,10 @@ export const startBroker = async (options: {
   const baseUrl = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
   const token = (tenant: string, user = `user-${tenant}`) =>
     runtime.runPromise(Effect.flatMap(CallerTokens, (t) => t.mint(tenant, user)))
+  const get = async (route: string, bearer: string) => {
+    const res = await fetch(`${baseUrl}${route}`, { headers: { authorization: bearer } })
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+  }
   return {
     dataDir,
     baseUrl,
@@ -58,6 +63,20 @@ export const startBroker = async (options: {
         json = text
       }
       return { status: res.status, body: json as Record<string, unknown> }
+    },
+    /** Lines the test team's `side.effect` tool wrote for `tenant` (each line = one side effect that ran). */
+    effects: (tenant: string) => {
+      const file = path.join(dataDir, "tenants", tenant, "effects.log")
+      return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []
+    },
+    /** Polls a task of the bearer's tenant until it has ended (at most ~5 s); returns its last view. */
+    settle: async (taskId: string, bearer: string) => {
+      let task = await get(`/v1/tasks/${taskId}`, bearer)
+      for (let i = 0; i < 100 && (task.body.status === "running" || task.body.status === "queued"); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+        task = await get(`/v1/tasks/${taskId}`, bearer)
+      }
+      return task
     },
     stop: async () => {
       await runtime.dispose()

@@ -3,10 +3,10 @@
  * (new tokens verify there), and retiring a compromised key kills the tokens signed with it at once —
  * a task in flight under that key can no longer act.
  */
-import { KeyManager } from "@cordon/runtime/KeyManager"
-import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { KeyManager } from "@cordon/runtime/KeyManager"
+import { Effect } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { testTeam } from "../../fixtures/team.js"
 import { startBroker, type TestBroker, testWorkerEntry } from "../../support/broker.js"
@@ -25,10 +25,7 @@ afterAll(() => broker.stop())
 const submit = (input: unknown, wait = true) =>
   broker.http("POST", "/v1/tasks", { session, agent: "lead", intent: "probe.run", input, wait }, bearer)
 const keys = () => broker.runtime.runPromise(Effect.flatMap(KeyManager, (k) => k.keys("acme")))
-const effects = () => {
-  const file = path.join(broker.dataDir, "tenants", "acme", "effects.log")
-  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0
-}
+const effects = () => broker.effects("acme").length
 
 describe("LS-03 key rotation and retirement", () => {
   it("LS-03 after a rotation the worker verifies tokens under the new key, and the JWKS publishes both during the overlap", async () => {
@@ -48,11 +45,7 @@ describe("LS-03 key rotation and retirement", () => {
     const accepted = await submit({ mode: "stall", ms: 700 }, false)
     await new Promise((r) => setTimeout(r, 300))
     await broker.runtime.runPromise(Effect.flatMap(KeyManager, (k) => k.retire("acme", active.kid, true)))
-    let task = await broker.http("GET", `/v1/tasks/${accepted.body.id}`, undefined, bearer)
-    for (let i = 0; i < 60 && (task.body.status === "running" || task.body.status === "queued"); i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      task = await broker.http("GET", `/v1/tasks/${accepted.body.id}`, undefined, bearer)
-    }
+    const task = await broker.settle(String(accepted.body.id), bearer)
     expect(task.body.status).toBe("failed")
     expect((task.body.error as { code: string }).code).toBe("E_TOKEN_INVALID")
     expect(effects()).toBe(before)

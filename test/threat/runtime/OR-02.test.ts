@@ -6,8 +6,6 @@
 import { Credentials } from "@cordon/store/Credentials"
 import { AuditLog } from "@cordon/store/AuditLog"
 import { Effect } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { testTeam } from "../../fixtures/team.js"
 import { startBroker, type TestBroker, testWorkerEntry } from "../../support/broker.js"
@@ -21,10 +19,7 @@ beforeAll(async () => {
 })
 afterAll(() => broker.stop())
 
-const effects = () => {
-  const file = path.join(broker.dataDir, "tenants", "acme", "effects.log")
-  return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : []
-}
+const effects = () => broker.effects("acme")
 
 describe("OR-02 revocation cascades to delegated tokens", () => {
   it("OR-02 after the root grant is revoked, the child's call fails with E_TOKEN_REVOKED (ancestor_revoked) and the side effect never runs", async () => {
@@ -50,11 +45,7 @@ describe("OR-02 revocation cascades to delegated tokens", () => {
     const res = await broker.http("POST", "/v1/revocations", { jti: root!.jti }, bearer)
     expect(res.body).toEqual({ revoked: 1 })
 
-    let task = await broker.http("GET", `/v1/tasks/${taskId}`, undefined, bearer)
-    for (let i = 0; i < 60 && (task.body.status === "running" || task.body.status === "queued"); i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      task = await broker.http("GET", `/v1/tasks/${taskId}`, undefined, bearer)
-    }
+    const task = await broker.settle(String(taskId), bearer)
     expect(task.body.status).toBe("failed")
     expect((task.body.error as { code: string }).code).toBe("E_TOKEN_REVOKED")
     expect(effects().length).toBe(before)

@@ -5,8 +5,6 @@
  */
 import { AuditLog } from "@cordon/store/AuditLog"
 import { Effect } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { testTeam } from "../../fixtures/team.js"
 import { startBroker, type TestBroker, testWorkerEntry } from "../../support/broker.js"
@@ -36,8 +34,7 @@ describe("OR-04 stale revocation view", () => {
       bearer
     )
     await new Promise((r) => setTimeout(r, 2500))
-    const file = path.join(broker.dataDir, "tenants", "acme", "effects.log")
-    const before = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : ""
+    const before = broker.effects("acme")
     const res = await broker.http(
       "POST",
       "/v1/tasks",
@@ -46,7 +43,7 @@ describe("OR-04 stale revocation view", () => {
     )
     expect(res.body.status).toBe("failed")
     expect((res.body.error as { code: string }).code).toBe("E_REVOCATION_UNAVAILABLE")
-    expect(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "").toBe(before)
+    expect(broker.effects("acme")).toEqual(before)
     const records = await broker.runtime.runPromise(
       Effect.flatMap(AuditLog, (a) => a.list({ tenant: "acme", limit: 1000 }))
     )

@@ -28,44 +28,30 @@ export const newSpanId = (): string => randomBytes(8).toString("hex")
 /** A tracer for task `txn` of `tenant`. Trace writes are best effort: a failed write never fails the task. */
 export const makeTracer = (tenant: string, txn: string) =>
   Effect.map(TraceStore, (store): Tracer => {
-    const start: Tracer["start"] = (kind, name, parent, attrs = {}) => {
+    /** Writes a span; `endMs` null leaves it running. */
+    const write = (
+      kind: TraceKind,
+      name: string,
+      parent: string | null,
+      status: TraceStatus,
+      attrs: Record<string, unknown>,
+      startMs: number,
+      endMs: number | null
+    ) => {
       const spanId = newSpanId()
       return store
-        .append({
-          txn,
-          tenant,
-          spanId,
-          parentSpanId: parent,
-          kind,
-          name,
-          status: "running",
-          attrs,
-          startMs: Date.now(),
-          endMs: null
-        })
+        .append({ txn, tenant, spanId, parentSpanId: parent, kind, name, status, attrs, startMs, endMs })
         .pipe(Effect.ignoreLogged, Effect.as(spanId))
     }
+    const start: Tracer["start"] = (kind, name, parent, attrs = {}) =>
+      write(kind, name, parent, "running", attrs, Date.now(), null)
     const end: Tracer["end"] = (spanId, status, attrs) =>
       store
         .end(spanId, { status, endMs: Date.now(), ...(attrs === undefined ? {} : { attrs }) })
         .pipe(Effect.ignoreLogged)
     const event: Tracer["event"] = (kind, name, parent, status, attrs = {}) => {
-      const spanId = newSpanId()
       const now = Date.now()
-      return store
-        .append({
-          txn,
-          tenant,
-          spanId,
-          parentSpanId: parent,
-          kind,
-          name,
-          status,
-          attrs,
-          startMs: now,
-          endMs: now
-        })
-        .pipe(Effect.ignoreLogged, Effect.as(spanId))
+      return write(kind, name, parent, status, attrs, now, now)
     }
     return { txn, start, end, event }
   })
