@@ -49,6 +49,10 @@ describe("demo at small scale", () => {
     expect(r.classification.accuracy).toBeGreaterThan(0.7)
   })
 
+  it("MC-01 the leak probe reads the decrypted session caches (each session's own canary is found there)", () => {
+    expect(run.ownCacheHits).toBeGreaterThan(0)
+  })
+
   it("nothing leaked across tenants or sessions, no credential is live, the audit chain verifies", () => {
     expect(run.report.leaks).toEqual({ crossTenant: 0, crossSession: 0 })
     expect(run.report.liveCredentialsAfterRun).toBe(0)

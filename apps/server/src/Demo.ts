@@ -31,6 +31,8 @@ export interface DemoRun {
   readonly report: DemoReport
   readonly baseUrl: string
   readonly sampleTaskIds: Readonly<Record<string, string>>
+  /** Each session's own canary found in its decrypted cache (positive control of the leak probe). */
+  readonly ownCacheHits: number
 }
 
 /** Runs the demo in `dataDir` (wiped first: it holds demo data only). */
@@ -69,9 +71,16 @@ export const runDemo = (options: {
           concurrency: options.concurrency ?? 6,
           ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress })
         })
-        const leaks = yield* Effect.promise(() => scanLeaks(options.dataDir, prepared, drive))
+        const orchestrator = yield* Effect.provide(Orchestrator, context)
+        const probe = (tenant: string, session: string, needles: ReadonlyArray<string>) =>
+          Effect.runPromise(
+            orchestrator
+              .scanSessionCache({ tenant, user: demoUser(tenant) }, session, needles)
+              .pipe(Effect.orDieWith((e) => new Error(`cache probe failed: ${e.code}`)))
+          )
+        const leaks = yield* Effect.promise(() => scanLeaks(options.dataDir, prepared, drive, probe))
         yield* endSessions({ baseUrl, tokens, sessionIds: drive.sessionIds })
-        yield* Effect.flatMap(Effect.provide(Orchestrator, context), (o) => o.drain)
+        yield* orchestrator.drain
         const credentials = yield* Effect.provide(Credentials, context)
         const audit = yield* Effect.provide(AuditLog, context)
         const live = yield* credentials.liveCount(Math.floor(Date.now() / 1000))
@@ -88,7 +97,7 @@ export const runDemo = (options: {
         for (const r of drive.results) {
           if (r.message.injected && sampleTaskIds[r.tenant] === undefined) sampleTaskIds[r.tenant] = r.task.id
         }
-        return { report, baseUrl, sampleTaskIds } satisfies DemoRun
+        return { report, baseUrl, sampleTaskIds, ownCacheHits: leaks.ownCacheHits } satisfies DemoRun
       })
     )
   })

@@ -13,8 +13,9 @@ import * as Schema from "effect/Schema"
  * - `sql`: SQLite failed (open, pragma, statement).
  * - `dimension`: a vector's length, or the dimension of an existing file, differs from the cache's.
  * - `closed`: the handle was closed or destroyed.
- * - `invalid-argument`: a key, `k`, vector value or `meta` is not acceptable.
- * - `corrupt`: a stored row does not decode.
+ * - `invalid-argument`: a key, `k`, vector value, `meta`, data key or quota is not acceptable.
+ * - `corrupt`: a stored value does not authenticate or decode (wrong data key, a value copied from
+ *   another session, namespace or entry key, a tampered value, or a file of another layout).
  */
 export const CacheErrorReason = Schema.Literal(
   "io",
@@ -70,5 +71,42 @@ export class InvalidIdentifier extends Schema.TaggedError<InvalidIdentifier>()("
 }) {
   override get message(): string {
     return `invalid ${this.field} identifier: ${this.reason}`
+  }
+}
+
+/**
+ * A cache write contained something shaped like a credential and was refused; nothing was written
+ * (threat MC-05). `reason` names the shape, `field` where it was found; the value is not echoed.
+ *
+ * - `jws`: a compact JWS/JWT (`eyJ….eyJ….`).
+ * - `pem`: a PEM block (`-----BEGIN`).
+ * - `jwk-private`: a JWK private member (`"d":"`, RFC 7517 §4 / RFC 7518 §6.2.2).
+ */
+export class SecretInCacheError extends Schema.TaggedError<SecretInCacheError>()("SecretInCacheError", {
+  code: Schema.Literal("E_SECRET_IN_CACHE").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "E_SECRET_IN_CACHE" as const)
+  ),
+  reason: Schema.Literal("jws", "pem", "jwk-private"),
+  field: Schema.Literal("text", "meta", "source", "content")
+}) {
+  override get message(): string {
+    return `credential-shaped value refused in cache ${this.field}: ${this.reason}`
+  }
+}
+
+/**
+ * A write would take the session cache past its quota and was refused; nothing was written.
+ * `reason`: `entries` (entry count across all namespaces) or `bytes` (sealed value bytes).
+ */
+export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
+  code: Schema.Literal("E_QUOTA_EXCEEDED").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "E_QUOTA_EXCEEDED" as const)
+  ),
+  reason: Schema.Literal("entries", "bytes")
+}) {
+  override get message(): string {
+    return `session cache quota exceeded: ${this.reason}`
   }
 }

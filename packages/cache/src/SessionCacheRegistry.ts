@@ -5,21 +5,28 @@
  *
  * @module
  */
+import { timingSafeEqual } from "node:crypto"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
 import { sessionCachePath, validateIdentifier } from "./CachePath.js"
-import { type CacheError, CacheScopeError, type InvalidIdentifier } from "./Errors.js"
+import { CacheError, CacheScopeError, type InvalidIdentifier } from "./Errors.js"
 import { removeSessionFiles } from "./internal/files.js"
+import { isDataKey } from "./internal/Seal.js"
 import { openSessionCache, type SessionCache } from "./SessionCache.js"
 
-/** Configuration of a registry: the caches' root directory, the bound tenant and vector dimension. */
+/**
+ * Configuration of a registry: the caches' root directory, the bound tenant, the vector dimension
+ * and the per-session quotas passed to every `openSessionCache` (see `SessionCacheOptions`).
+ */
 export interface SessionCacheRegistryOptions {
   readonly rootDir: string
   readonly tenant: string
   readonly dimension: number
+  readonly maxEntries?: number
+  readonly maxBytes?: number
 }
 
 /** Operations of the {@link SessionCacheRegistry} service. */
@@ -27,14 +34,17 @@ export interface SessionCacheRegistryService {
   /** The tenant this registry is bound to. */
   readonly tenant: string
   /**
-   * Opens the session's cache, or returns the one already open (idempotent; concurrent calls
-   * open the file once). Fails with `CacheScopeError` `E_TENANT_MISMATCH` when `tenant` is not the
-   * bound tenant, `InvalidIdentifier` for a bad session id, `CacheError` when the file cannot be
-   * opened (see `openSessionCache`).
+   * Opens the session's cache with its 32-byte AES-256 `dataKey` (from the broker; copied, kept
+   * in memory only, zeroed when the cache closes), or returns the one already open (idempotent;
+   * concurrent calls open the file once). Fails with `CacheScopeError` `E_TENANT_MISMATCH` when
+   * `tenant` is not the bound tenant, `InvalidIdentifier` for a bad session id, `CacheError`
+   * `invalid-argument` when `dataKey` is not 32 bytes, `corrupt` when it is not the key the cache
+   * is open (or the file was created) with, and otherwise as `openSessionCache`.
    */
   readonly open: (
     tenant: string,
-    session: string
+    session: string,
+    dataKey: Uint8Array
   ) => Effect.Effect<SessionCache, CacheError | CacheScopeError | InvalidIdentifier>
   /**
    * The open cache of `session`. Fails with `CacheScopeError` `E_CACHE_SCOPE` when that session has
@@ -71,49 +81,64 @@ export const makeSessionCacheRegistry = (
     const tenant = yield* validateIdentifier("tenant", options.tenant)
     const scope = yield* Effect.scope
     const lock = yield* Effect.makeSemaphore(1)
-    const caches = new Map<string, SessionCache>()
-    yield* Effect.addFinalizer(() => Effect.sync(() => caches.clear()))
+    // each open cache with a copy of its key, to check the key of later `open` calls
+    const caches = new Map<string, { readonly cache: SessionCache; readonly key: Buffer }>()
+    const forget = (session: string) => {
+      caches.get(session)?.key.fill(0)
+      caches.delete(session)
+    }
+    yield* Effect.addFinalizer(() => Effect.sync(() => [...caches.keys()].forEach(forget)))
 
-    const lookup = (session: string): SessionCache | undefined => {
-      const cache = caches.get(session)
-      if (cache !== undefined && !cache.isOpen()) {
-        caches.delete(session)
+    const lookup = (session: string) => {
+      const entry = caches.get(session)
+      if (entry !== undefined && !entry.cache.isOpen()) {
+        forget(session)
         return undefined
       }
-      return cache
+      return entry
     }
 
     const destroyOne = (session: string, path: string) =>
       Effect.suspend(() => {
-        const cache = caches.get(session)
-        caches.delete(session)
+        const cache = caches.get(session)?.cache
+        forget(session)
         return cache === undefined ? removeSessionFiles(path) : cache.destroy()
       })
 
     const service: SessionCacheRegistryService = {
       tenant,
-      open: (requested, session) =>
+      open: (requested, session, dataKey) =>
         requested !== tenant
           ? Effect.fail(tenantMismatch())
-          : lock.withPermits(1)(
-              Effect.suspend(() => {
-                const existing = lookup(session)
-                if (existing !== undefined) return Effect.succeed(existing)
-                return openSessionCache({
-                  rootDir: options.rootDir,
-                  tenant,
-                  session,
-                  dimension: options.dimension
-                }).pipe(
-                  Scope.extend(scope),
-                  Effect.tap((cache) => Effect.sync(() => caches.set(session, cache)))
-                )
-              })
-            ),
+          : !isDataKey(dataKey)
+            ? Effect.fail(new CacheError({ reason: "invalid-argument" }))
+            : lock.withPermits(1)(
+                Effect.suspend(() => {
+                  const existing = lookup(session)
+                  if (existing !== undefined)
+                    return timingSafeEqual(existing.key, dataKey)
+                      ? Effect.succeed(existing.cache)
+                      : Effect.fail(new CacheError({ reason: "corrupt" }))
+                  return openSessionCache({
+                    rootDir: options.rootDir,
+                    tenant,
+                    session,
+                    dimension: options.dimension,
+                    dataKey,
+                    ...(options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries }),
+                    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes })
+                  }).pipe(
+                    Scope.extend(scope),
+                    Effect.tap((cache) =>
+                      Effect.sync(() => caches.set(session, { cache, key: Buffer.from(dataKey) }))
+                    )
+                  )
+                })
+              ),
       get: (session) =>
         Effect.suspend(() => {
-          const cache = lookup(session)
-          return cache === undefined ? Effect.fail(notOpen()) : Effect.succeed(cache)
+          const entry = lookup(session)
+          return entry === undefined ? Effect.fail(notOpen()) : Effect.succeed(entry.cache)
         }),
       destroy: (session) =>
         Effect.flatMap(sessionCachePath(options.rootDir, tenant, session), (path) =>
@@ -122,7 +147,7 @@ export const makeSessionCacheRegistry = (
       destroyAll: () =>
         lock.withPermits(1)(
           Effect.gen(function* () {
-            const results = yield* Effect.forEach([...caches.values()], (cache) =>
+            const results = yield* Effect.forEach([...caches.values()], ({ cache }) =>
               Effect.either(destroyOne(cache.session, cache.path))
             )
             for (const result of results) if (Either.isLeft(result)) return yield* Effect.fail(result.left)

@@ -6,12 +6,12 @@ import * as Option from "effect/Option"
 import { sessionCacheFiles } from "../src/CachePath.js"
 import { featureHashEmbedder } from "../src/Embedder.js"
 import { openSessionCache } from "../src/SessionCache.js"
-import { exists, filesContaining, tempDir } from "./fixtures.js"
+import { exists, filesContaining, keyFor, tempDir } from "./fixtures.js"
 
 const DIM = 64
 const embedder = featureHashEmbedder(DIM)
 const open = (rootDir: string, session = "s1", dimension = DIM) =>
-  openSessionCache({ rootDir, tenant: "acme", session, dimension })
+  openSessionCache({ rootDir, tenant: "acme", session, dimension, dataKey: keyFor(session) })
 
 describe("SessionCache", () => {
   it.scoped("search returns the nearest embeddings first, with their metadata", () =>
@@ -174,7 +174,11 @@ describe("SessionCache", () => {
       yield* cache.putDocument({ key: "poison", source: `https://evil.test/${canary}`, content: canary })
       const files = sessionCacheFiles(cache.path)
       expect(files.map(exists)).toEqual([true, true, true])
-      expect(filesContaining(root, canary).length).toBeGreaterThan(0)
+      // sealed at rest: the data is there, its bytes are not
+      expect(filesContaining(root, canary)).toEqual([])
+      expect(Option.map(yield* cache.getSummary("poison"), (s) => s.text)).toEqual(
+        Option.some(`summary ${canary}`)
+      )
 
       yield* cache.destroy()
       expect(files.map(exists)).toEqual([false, false, false])

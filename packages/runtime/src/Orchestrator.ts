@@ -27,12 +27,13 @@ import * as Option from "effect/Option"
 import * as Cause from "effect/Cause"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import { InvalidRequest, NotFound, SessionClosed, type WorkerUnavailable } from "./Errors.js"
 import { agentUri } from "./internal/paths.js"
 import { bindCredential, runAgentOn, type TaskRun, tokenSummary } from "./internal/taskRun.js"
 import { makeTracer } from "./internal/tracing.js"
 import { recordDecision } from "./internal/auditing.js"
-import { EndSession, OpenSession, RemoteFailure } from "./Protocol.js"
+import { EndSession, OpenSession, RemoteFailure, ScanSession } from "./Protocol.js"
 import { Revocations } from "./Revocations.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
 import { TeamRegistry } from "./TeamRegistry.js"
@@ -76,8 +77,30 @@ export interface OrchestratorApi {
     caller: Caller,
     id: string
   ) => Effect.Effect<{ task: Task; events: ReadonlyArray<TraceEvent> }, NotFound>
+  /**
+   * Leak probe: how often each needle occurs in the session's decrypted cache (counts only, never content).
+   * For operators and tests; the session must be open.
+   */
+  readonly scanSessionCache: (
+    caller: Caller,
+    session: string,
+    needles: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<number>, NotFound | WorkerUnavailable | RemoteFailure>
   /** Waits until no task is running (for orderly shutdown and the demo). */
   readonly drain: Effect.Effect<void>
+}
+
+/** Deletes every session cache file (with `-wal`/`-shm`) under each `<dataDir>/tenants/<tenant>/sessions`. */
+const shredLeftoverCaches = async (dataDir: string) => {
+  const tenantsDir = path.join(dataDir, "tenants")
+  const tenants = await fs.readdir(tenantsDir).catch(() => [])
+  await Promise.all(
+    tenants.map((tenant) =>
+      fs
+        .rm(path.join(tenantsDir, tenant, "sessions"), { recursive: true, force: true })
+        .catch(() => undefined)
+    )
+  )
 }
 
 export class Orchestrator extends Context.Tag("@cordon/runtime/Orchestrator")<
@@ -105,6 +128,19 @@ export const make = Effect.gen(function* () {
     RuntimeConfig | Authorizer | TokenService | KeyRing | RevocationList | Credentials | AuditLog | TraceStore
   >()
   const fibers = yield* FiberMap.make<string, void, never>()
+  // Session data keys (AES-256) by `<tenant>/<session>`: in memory only, forgotten when the session ends.
+  // After a restart they are gone, so every leftover session cache file is unreadable: shred them now.
+  const sessionKeys = new Map<string, string>()
+  const dataKeyOf = (tenant: string, session: string) => {
+    const id = `${tenant}/${session}`
+    let key = sessionKeys.get(id)
+    if (key === undefined) {
+      key = randomBytes(32).toString("base64url")
+      sessionKeys.set(id, key)
+    }
+    return key
+  }
+  yield* Effect.promise(() => shredLeftoverCaches(config.dataDir))
   const taskSession = new Map<string, string>()
   const semaphores = new Map<string, Effect.Semaphore>()
   const semaphoreOf = (tenant: string) => {
@@ -156,7 +192,9 @@ export const make = Effect.gen(function* () {
           const scope = yield* Effect.scope
           const worker = yield* pool.get(task.tenant)
           yield* worker
-            .executeEffect(new OpenSession({ session: task.session }))
+            .executeEffect(
+              new OpenSession({ session: task.session, dataKey: dataKeyOf(task.tenant, task.session) })
+            )
             .pipe(
               Effect.mapError(
                 () => new RemoteFailure({ code: "E_CACHE", reason: "session cache could not open" })
@@ -371,6 +409,7 @@ export const make = Effect.gen(function* () {
           Promise.all(sessionCacheFiles(path.right).map((f) => fs.rm(f, { force: true })))
         )
       }
+      sessionKeys.delete(`${caller.tenant}/${id}`)
       yield* sessions.end(caller.tenant, id).pipe(die)
       return yield* requireSession(caller, id)
     })
@@ -405,6 +444,29 @@ export const make = Effect.gen(function* () {
         const events = yield* traces.list(caller.tenant, id).pipe(die)
         return { task, events }
       }),
+    scanSessionCache: (caller, id, needles) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* requireSession(caller, id)
+          const worker = yield* pool.get(caller.tenant)
+          yield* worker
+            .executeEffect(new OpenSession({ session: id, dataKey: dataKeyOf(caller.tenant, id) }))
+            .pipe(
+              Effect.mapError(
+                () => new RemoteFailure({ code: "E_CACHE", reason: "session cache could not open" })
+              )
+            )
+          return yield* worker
+            .executeEffect(new ScanSession({ session: id, needles: [...needles] }))
+            .pipe(
+              Effect.mapError((e) =>
+                e instanceof RemoteFailure
+                  ? e
+                  : new RemoteFailure({ code: "E_WORKER_FAILED", reason: "scan failed" })
+              )
+            )
+        })
+      ),
     drain: FiberMap.awaitEmpty(fibers)
   })
 })

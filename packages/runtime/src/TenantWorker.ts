@@ -55,10 +55,17 @@ export const runTenantWorker = (team: Team): void => {
       Effect.map(WorkerState, (s) => {
         s.keys.jwks = jwks
       }),
-    OpenSession: ({ session }: { session: string }) =>
+    OpenSession: ({ session, dataKey }: { session: string; dataKey: string }) =>
       Effect.flatMap(WorkerState, (s) =>
-        Effect.flatMap(SessionCacheRegistry, (r) => r.open(s.tenant, session))
+        Effect.flatMap(SessionCacheRegistry, (r) =>
+          r.open(s.tenant, session, new Uint8Array(Buffer.from(dataKey, "base64url")))
+        )
       ).pipe(Effect.asVoid, Effect.mapError(toRemote)),
+    ScanSession: ({ session, needles }: { session: string; needles: ReadonlyArray<string> }) =>
+      Effect.flatMap(SessionCacheRegistry, (r) => r.get(session)).pipe(
+        Effect.flatMap((cache) => cache.countOccurrences(needles)),
+        Effect.mapError(toRemote)
+      ),
     EndSession: ({ session }: { session: string }) =>
       Effect.flatMap(SessionCacheRegistry, (r) => r.destroy(session)).pipe(Effect.mapError(toRemote)),
     Revoke: ({ jtis, version }: { jtis: ReadonlyArray<string>; version: number }) =>

@@ -47,12 +47,28 @@ const readSessionCache = (dataDir: string, tenant: string, session: string) =>
     )
   ).then((parts) => parts.join("\n"))
 
+/** Counts each needle in a session's decrypted cache (the broker's leak probe; counts only). */
+export type CacheProbe = (
+  tenant: string,
+  session: string,
+  needles: ReadonlyArray<string>
+) => Promise<ReadonlyArray<number>>
+
+const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
+
 /**
  * Scans for leaks. Cross-tenant: another tenant's canaries (tenant or session) in a tenant's task outputs,
- * traces or tenant directory (caches, outbox). Cross-session: another session's canary (same tenant) in a
- * session's outputs, traces or cache file. Call while the session caches still exist.
+ * traces, tenant directory (raw bytes: cache files, outbox) or decrypted session caches. Cross-session:
+ * another session's canary (same tenant) in a session's outputs, traces, cache file bytes or decrypted
+ * cache. `ownCacheHits` counts each session's own canary in its decrypted cache: a positive control that the
+ * probe really reads the caches. Call while the session caches still exist.
  */
-export const scanLeaks = async (dataDir: string, prepared: PreparedDemo, drive: DriveResult) => {
+export const scanLeaks = async (
+  dataDir: string,
+  prepared: PreparedDemo,
+  drive: DriveResult,
+  probe: CacheProbe
+) => {
   const sessionCanary = new Map(prepared.sessions.map((s) => [`${s.tenant}/${s.index}`, s.canary]))
   const canariesOf = (tenant: string) => [
     prepared.tenantCanaries[tenant] ?? "",
@@ -60,14 +76,16 @@ export const scanLeaks = async (dataDir: string, prepared: PreparedDemo, drive: 
   ]
   let crossTenant = 0
   let crossSession = 0
+  let ownCacheHits = 0
   for (const tenant of prepared.options.tenants) {
     const mine = drive.results.filter((r) => r.tenant === tenant)
     const material =
       mine.map((r) => JSON.stringify(r.task) + JSON.stringify(r.trace)).join("\n") +
       (await readTree(path.join(dataDir, "tenants", tenant)))
-    for (const other of prepared.options.tenants) {
-      if (other === tenant) continue
-      for (const canary of canariesOf(other)) crossTenant += count(material, canary)
+    const foreign = prepared.options.tenants.filter((t) => t !== tenant).flatMap(canariesOf)
+    for (const canary of foreign) crossTenant += count(material, canary)
+    for (const s of drive.sessionIds.filter((x) => x.tenant === tenant)) {
+      crossTenant += sum(await probe(tenant, s.id, foreign))
     }
   }
   for (const s of drive.sessionIds) {
@@ -75,19 +93,23 @@ export const scanLeaks = async (dataDir: string, prepared: PreparedDemo, drive: 
     const material =
       mine.map((r) => JSON.stringify(r.task) + JSON.stringify(r.trace)).join("\n") +
       (await readSessionCache(dataDir, s.tenant, s.id))
-    for (const other of drive.sessionIds) {
-      if (other.tenant !== s.tenant || other.id === s.id) continue
-      crossSession += count(material, sessionCanary.get(`${other.tenant}/${other.index}`) ?? "\u0000")
-    }
+    const others = drive.sessionIds
+      .filter((o) => o.tenant === s.tenant && o.id !== s.id)
+      .map((o) => sessionCanary.get(`${o.tenant}/${o.index}`) ?? "\u0000")
+    for (const canary of others) crossSession += count(material, canary)
+    crossSession += sum(await probe(s.tenant, s.id, others))
+    ownCacheHits += sum(
+      await probe(s.tenant, s.id, [sessionCanary.get(`${s.tenant}/${s.index}`) ?? "\u0000"])
+    )
   }
-  return { crossTenant, crossSession }
+  return { crossTenant, crossSession, ownCacheHits }
 }
 
 /** Builds the report from the drive's results plus what only the broker knows. */
 export const buildReport = (input: {
   readonly prepared: PreparedDemo
   readonly drive: DriveResult
-  readonly leaks: { crossTenant: number; crossSession: number }
+  readonly leaks: { crossTenant: number; crossSession: number; ownCacheHits?: number }
   readonly liveCredentialsAfterRun: number
   readonly auditChainValid: boolean
   readonly elapsedMs: number
@@ -121,7 +143,7 @@ export const buildReport = (input: {
       accuracy: scored.length === 0 ? 0 : Math.round((correct / scored.length) * 10_000) / 10_000,
       scored: scored.length
     },
-    leaks: input.leaks,
+    leaks: { crossTenant: input.leaks.crossTenant, crossSession: input.leaks.crossSession },
     liveCredentialsAfterRun: input.liveCredentialsAfterRun,
     auditChainValid: input.auditChainValid,
     elapsedMs: input.elapsedMs

@@ -77,7 +77,13 @@ export const remember = Tool.make({
       yield* ctx.cache.putSummary(input.key, input.summary)
       yield* ctx.cache.putEmbedding(input.key, embedder.embed(input.summary), {})
       return { stored: true }
-    }).pipe(Effect.mapError(() => failed("E_CACHE", "session cache write failed")))
+    }).pipe(
+      Effect.mapError((e) =>
+        e._tag === "CacheError"
+          ? failed("E_CACHE", "session cache write failed")
+          : failed(e.code, "refused by the session cache")
+      )
+    )
 })
 
 /** Finds the cached summaries nearest to a text (cosine over feature-hash embeddings). */
