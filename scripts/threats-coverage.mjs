@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
 const matrix = resolve(root, process.argv[2] ?? "../shared/THREATS.md")
-const rows = [...new Set([...readFileSync(matrix, "utf8").matchAll(/^\|\s*([A-Z]{2}-\d{2})\s*\|/gm)].map((m) => m[1]))]
+const rows = [
+  ...new Set([...readFileSync(matrix, "utf8").matchAll(/^\|\s*([A-Z]{2}-\d{2})\s*\|/gm)].map((m) => m[1]))
+]
 
 const files = readdirSync(join(root, "test", "threat"), { recursive: true })
   .filter((f) => String(f).endsWith(".test.ts"))
