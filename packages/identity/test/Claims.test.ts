@@ -2,26 +2,10 @@ import { createHash } from "node:crypto"
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { decodeTaskClaims, normalizeScopes, tenantIssuer, tokenHash } from "../src/index.js"
+import { acmeUri, sampleClaims } from "./support.js"
 
-const uri = (agent: string) => `spiffe://cordon.test/tenant/acme/agent/${agent}`
-const valid = {
-  iss: tenantIssuer("acme"),
-  sub: uri("writer"),
-  aud: uri("writer"),
-  tnt: "acme",
-  sid: "s1",
-  usr: "u1",
-  txn: "t1",
-  int: "triage",
-  scp: ["a:read", "b:read"],
-  iat: 1,
-  nbf: 1,
-  exp: 2,
-  jti: "A".repeat(22),
-  dep: 2,
-  prev: "B".repeat(43),
-  act: { sub: uri("researcher"), act: { sub: uri("orchestrator") } }
-}
+const uri = acmeUri
+const valid = { ...sampleClaims }
 
 describe("Claims", () => {
   it("tokenHash is the unpadded base64url SHA-256 of the compact form", () => {

@@ -2,27 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import fc from "fast-check"
 import { checkTaskClaims } from "../src/internal/claimsCheck.js"
-import { decodeTaskClaims, tenantIssuer } from "../src/index.js"
+import { decodeTaskClaims } from "../src/index.js"
+import { acmeUri, sampleClaims } from "./support.js"
 
-const uri = (agent: string) => `spiffe://cordon.test/tenant/acme/agent/${agent}`
-const valid: Record<string, unknown> = {
-  iss: tenantIssuer("acme"),
-  sub: uri("writer"),
-  aud: uri("writer"),
-  tnt: "acme",
-  sid: "s1",
-  usr: "u1",
-  txn: "t1",
-  int: "triage",
-  scp: ["a:read", "b:read"],
-  iat: 1,
-  nbf: 1,
-  exp: 2,
-  jti: "A".repeat(22),
-  dep: 2,
-  prev: "B".repeat(43),
-  act: { sub: uri("researcher"), act: { sub: uri("orchestrator") } }
-}
+const uri = acmeUri
+const valid: Record<string, unknown> = { ...sampleClaims }
 const names = [...Object.keys(valid), "role", "__proto__", "act.sub", "act.act", "act.x"]
 
 /** Values near every rule's edges, plus arbitrary JSON. */

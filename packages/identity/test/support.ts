@@ -149,3 +149,26 @@ export const skewClock = (startMs: number) => {
     }
   }
 }
+
+/** An `acme` agent's SPIFFE ID under the test trust domain. */
+export const acmeUri = (agent: string) => agentUri("acme", agent)
+
+/** A well-formed depth-2 claim set (for claim-decoding tests; not signed). */
+export const sampleClaims: Readonly<Record<string, unknown>> = {
+  iss: tenantIssuer("acme"),
+  sub: acmeUri("writer"),
+  aud: acmeUri("writer"),
+  tnt: "acme",
+  sid: "s1",
+  usr: "u1",
+  txn: "t1",
+  int: "triage",
+  scp: ["a:read", "b:read"],
+  iat: 1,
+  nbf: 1,
+  exp: 2,
+  jti: "A".repeat(22),
+  dep: 2,
+  prev: "B".repeat(43),
+  act: { sub: acmeUri("researcher"), act: { sub: acmeUri("orchestrator") } }
+}
