@@ -30,9 +30,8 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { InvalidRequest, NotFound, SessionClosed, type WorkerUnavailable } from "./Errors.js"
 import { agentUri } from "./internal/paths.js"
-import { bindCredential, runAgentOn, type TaskRun, tokenSummary } from "./internal/taskRun.js"
+import { bindCredential, decider, runAgentOn, type TaskRun, tokenSummary } from "./internal/taskRun.js"
 import { makeTracer } from "./internal/tracing.js"
-import { recordDecision } from "./internal/auditing.js"
 import { EndSession, OpenSession, RemoteFailure, ScanSession } from "./Protocol.js"
 import { Revocations } from "./Revocations.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
@@ -111,8 +110,6 @@ export class Orchestrator extends Context.Tag("@cordon/runtime/Orchestrator")<
 /** `<prefix>-<128 random bits in hex>`: unguessable, and a valid identifier (lower-case, ≤ 63). */
 const newId = (prefix: string) => `${prefix}-${randomBytes(16).toString("hex")}`
 
-const die = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) => Effect.orDie(self)
-
 export const make = Effect.gen(function* () {
   const config = yield* RuntimeConfig
   const team = yield* TeamRegistry
@@ -158,7 +155,7 @@ export const make = Effect.gen(function* () {
    */
   const requireSession = (caller: Caller, id: string) =>
     sessions.get(caller.tenant, id).pipe(
-      die,
+      Effect.orDie,
       Effect.flatMap((found) =>
         Option.isSome(found) && found.value.userId === caller.user
           ? Effect.succeed(found.value)
@@ -169,7 +166,7 @@ export const make = Effect.gen(function* () {
   /** A task is the caller's only if its session is (same tenant and user). */
   const requireTask = (caller: Caller, id: string) =>
     tasks.get(caller.tenant, id).pipe(
-      die,
+      Effect.orDie,
       Effect.flatMap((found) =>
         Option.isSome(found)
           ? requireSession(caller, found.value.session).pipe(Effect.as(found.value))
@@ -242,27 +239,15 @@ export const make = Effect.gen(function* () {
               now: Math.floor(Date.now() / 1000)
             }
           })
-          yield* recordDecision({
-            tenant: task.tenant,
-            session: task.session,
-            workload: agentUri(config.trustDomain, task.tenant, task.agent),
-            intent: intent.name,
-            chain: [],
-            action: "StartTask",
-            resource: `${session.tenant}/Session/${session.id}`,
-            decision: startDecision.decision,
-            errorCode: startDecision.code,
-            reason:
-              startDecision.decision === "allow"
-                ? "allowed"
-                : startDecision.determiningPolicies.join(",") || "denied",
-            policyVersion: startDecision.policyVersion
-          }).pipe(
-            Effect.provide(context),
-            Effect.mapError(
-              () => new RemoteFailure({ code: "E_AUDIT_UNAVAILABLE", reason: "audit log unavailable" })
-            )
-          )
+          yield* decider(
+            run,
+            [],
+            task.agent,
+            rootSpan
+          )(
+            { action: "StartTask", resource: `${session.tenant}/Session/${session.id}`, name: session.id },
+            startDecision
+          ).pipe(Effect.provide(context))
           if (startDecision.decision === "deny") {
             return yield* new RemoteFailure({
               code: startDecision.code ?? "E_POLICY_DENY",
@@ -381,7 +366,7 @@ export const make = Effect.gen(function* () {
           intent: intent.name,
           input: request.input
         })
-        .pipe(die)
+        .pipe(Effect.orDie)
       taskSession.set(task.id, session.id)
       yield* FiberMap.run(
         fibers,
@@ -410,14 +395,14 @@ export const make = Effect.gen(function* () {
         )
       }
       sessionKeys.delete(`${caller.tenant}/${id}`)
-      yield* sessions.end(caller.tenant, id).pipe(die)
+      yield* sessions.end(caller.tenant, id).pipe(Effect.orDie)
       return yield* requireSession(caller, id)
     })
 
   return Orchestrator.of({
     openSession: (caller, ttlSec) =>
       Effect.gen(function* () {
-        yield* tenants.upsert({ id: caller.tenant, name: caller.tenant }).pipe(die)
+        yield* tenants.upsert({ id: caller.tenant, name: caller.tenant }).pipe(Effect.orDie)
         return yield* sessions
           .create({
             id: newId("s"),
@@ -425,7 +410,7 @@ export const make = Effect.gen(function* () {
             userId: caller.user,
             expiresAt: Date.now() + (ttlSec ?? config.sessionTtlSec) * 1000
           })
-          .pipe(die)
+          .pipe(Effect.orDie)
       }),
     getSession: requireSession,
     endSession,
@@ -441,7 +426,7 @@ export const make = Effect.gen(function* () {
     getTrace: (caller, id) =>
       Effect.gen(function* () {
         const task = yield* requireTask(caller, id)
-        const events = yield* traces.list(caller.tenant, id).pipe(die)
+        const events = yield* traces.list(caller.tenant, id).pipe(Effect.orDie)
         return { task, events }
       }),
     scanSessionCache: (caller, id, needles) =>

@@ -148,55 +148,45 @@ const contextOf = (run: TaskRun, chain: ReadonlyArray<TaskClaims>) => ({
 })
 
 /**
- * Decides, audits and traces one step. A deny (from a local rule or from Cedar) yields `Refused` with the
- * stable code; the audit append failing fails the call closed.
+ * Decides, audits and traces steps of one call (its run, verified chain, agent and trace parent). A deny
+ * (from a local rule or from Cedar) is recorded and traced and returned for the caller to refuse with its
+ * stable code; the audit append failing fails the call closed (`E_AUDIT_UNAVAILABLE`).
  */
-const decide = (
-  run: TaskRun,
-  chain: ReadonlyArray<TaskClaims>,
-  agent: string,
-  parentSpan: string,
-  step: { action: string; resource: string; name: string },
-  decision: Verdict
-) =>
-  Effect.gen(function* () {
-    const config = yield* RuntimeConfig
-    yield* recordDecision({
-      tenant: run.tenant,
-      session: run.session,
-      workload: agentUri(config.trustDomain, run.tenant, agent),
-      intent: run.intent.name,
-      chain,
-      action: step.action,
-      resource: step.resource,
-      decision: decision.decision,
-      errorCode: decision.code,
-      reason:
-        decision.decision === "allow"
-          ? "allowed"
-          : (decision.errors[0] ?? decision.determiningPolicies.join(",")) || "denied",
-      policyVersion: decision.policyVersion
-    }).pipe(
-      // Fail closed: a decision that cannot be recorded is not acted on.
-      Effect.mapError(
-        () => new RemoteFailure({ code: "E_AUDIT_UNAVAILABLE", reason: "audit log unavailable" })
-      )
-    )
-    if (decision.decision === "deny") {
-      yield* run.tracer.event("policy", `${step.action} ${step.name}`, parentSpan, "deny", {
-        code: decision.code,
-        policies: decision.determiningPolicies,
-        policyVersion: decision.policyVersion
-      })
-    }
-    return decision
-  })
-
-/** `decide` bound to one call's run, chain, agent and trace parent. */
-const decider =
+export const decider =
   (run: TaskRun, chain: ReadonlyArray<TaskClaims>, agent: string, parentSpan: string) =>
   (step: { action: string; resource: string; name: string }, decision: Verdict) =>
-    decide(run, chain, agent, parentSpan, step, decision)
+    Effect.gen(function* () {
+      const config = yield* RuntimeConfig
+      yield* recordDecision({
+        tenant: run.tenant,
+        session: run.session,
+        workload: agentUri(config.trustDomain, run.tenant, agent),
+        intent: run.intent.name,
+        chain,
+        action: step.action,
+        resource: step.resource,
+        decision: decision.decision,
+        errorCode: decision.code,
+        reason:
+          decision.decision === "allow"
+            ? "allowed"
+            : (decision.errors[0] ?? decision.determiningPolicies.join(",")) || "denied",
+        policyVersion: decision.policyVersion
+      }).pipe(
+        // Fail closed: a decision that cannot be recorded is not acted on.
+        Effect.mapError(
+          () => new RemoteFailure({ code: "E_AUDIT_UNAVAILABLE", reason: "audit log unavailable" })
+        )
+      )
+      if (decision.decision === "deny") {
+        yield* run.tracer.event("policy", `${step.action} ${step.name}`, parentSpan, "deny", {
+          code: decision.code,
+          policies: decision.determiningPolicies,
+          policyVersion: decision.policyVersion
+        })
+      }
+      return decision
+    })
 
 /** A decision made by a broker rule before Cedar (scope, unknown tool, ...), in the same record shape. */
 const localDeny = (code: string, rule: string, policyVersion: string): Verdict => ({
