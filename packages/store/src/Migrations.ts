@@ -10,6 +10,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { migration as policy } from "./migrations/0003_policy.js"
+import { migration as taskQueue } from "./migrations/0004_task_queue.js"
+import { migration as auditCheckpoints } from "./migrations/0005_audit_checkpoints.js"
 
 const initial = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -132,5 +135,8 @@ const signingKeys = Effect.gen(function* () {
  */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "0001_initial": initial,
-  "0002_signing_keys": signingKeys
+  "0002_signing_keys": signingKeys,
+  "0003_policy": policy,
+  "0004_task_queue": taskQueue,
+  "0005_audit_checkpoints": auditCheckpoints
 }

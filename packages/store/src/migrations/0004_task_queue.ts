@@ -1,0 +1,9 @@
+/**
+ * Migration 0004_task_queue (placeholder: no schema change yet).
+ *
+ * @module
+ */
+import type { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export const migration: Effect.Effect<void, unknown, SqlClient.SqlClient> = Effect.void
