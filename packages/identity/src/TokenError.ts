@@ -16,12 +16,13 @@ const code = <C extends string>(c: C) =>
  * The token is not acceptable as a task token: wrong or missing `alg` (`alg`), signature does not
  * verify (`signature`), `kid` missing or not in the local JWKS (`kid`), wrong `typ` (`typ`),
  * forbidden header parameter such as `jwk`/`jku`/`x5u`/`x5c`/`crit` (`header`), claim set does not
- * match the profile or the pinned issuer (`claims`), not a compact JWS or too large (`malformed`).
- * See RFC 8725 §3.1, §3.10–3.12.
+ * match the profile or the pinned issuer (`claims`), not a compact JWS or too large (`malformed`),
+ * a per-call token bound to another request (`request_binding`: its `rqb` is not the hash of the
+ * tool and the arguments being run). See RFC 8725 §3.1, §3.10–3.12.
  */
 export class TokenInvalid extends Schema.TaggedError<TokenInvalid>()("TokenInvalid", {
   code: code("E_TOKEN_INVALID"),
-  reason: Schema.Literal("alg", "signature", "kid", "typ", "header", "claims", "malformed")
+  reason: Schema.Literal("alg", "signature", "kid", "typ", "header", "claims", "malformed", "request_binding")
 }) {}
 
 /** A link is past its `exp` (beyond the clock tolerance). RFC 7519 §4.1.4. */
@@ -135,10 +136,20 @@ export class ScopeEscalation extends Schema.TaggedError<ScopeEscalation>()("Scop
  * A mint or exchange request breaks minting policy: a wildcard scope (`wildcard`), no scope
  * (`scope_empty`), a malformed scope (`scope_invalid`), a TTL that is not a positive integer or
  * exceeds the service maximum (`ttl`), a malformed tenant/session/user/task/agent/trust domain
- * (`identifier`), a malformed or changed intent (`intent`), or a validity window that has
- * already closed (`expired`).
+ * (`identifier`), a malformed or changed intent (`intent`), a validity window that has
+ * already closed (`expired`), or a per-call token asking for other scopes than exactly the called
+ * tool's requirement — the whole catalogue up front, say (`catalogue`; threat TM-07).
  */
 export class TokenPolicyError extends Schema.TaggedError<TokenPolicyError>()("TokenPolicyError", {
   code: code("E_TOKEN_POLICY"),
-  reason: Schema.Literal("wildcard", "scope_empty", "scope_invalid", "ttl", "identifier", "intent", "expired")
+  reason: Schema.Literal(
+    "wildcard",
+    "scope_empty",
+    "scope_invalid",
+    "ttl",
+    "identifier",
+    "intent",
+    "expired",
+    "catalogue"
+  )
 }) {}

@@ -8,7 +8,9 @@
 import { KeyObject } from "node:crypto"
 import { Clock, Context, Effect, Either, Layer, Schema } from "effect"
 import { IntentName, type TaskClaims, TaskId, tenantIssuer, UserId } from "./Claims.js"
+import { CALL_TOKEN_TYPE, type CallClaims } from "./CallToken.js"
 import { IdentityConfigError } from "./IdentityConfigError.js"
+import { callClaims } from "./internal/callClaims.js"
 import { checkScopes, childClaims, validTtl } from "./internal/childClaims.js"
 import { namedTenant, newJti, signCompact } from "./internal/mint.js"
 import { type Jwks, KeyRing, type KeyRingError } from "./KeyRing.js"
@@ -70,6 +72,36 @@ export interface ExchangeRequest {
   readonly session?: string
 }
 
+/**
+ * Request for a per-call tool token (see `CallToken`): the caller's chain is exchanged for a token
+ * addressed to one tool, holding exactly that tool's required scopes, bound to one request.
+ */
+export interface CallTokenRequest {
+  /** The caller's full chain, root first; its last link is the caller's own token. */
+  readonly chain: ReadonlyArray<string>
+  /** The tool's audience, `tool:<name>`. */
+  readonly audience: string
+  /** Every scope the tool requires (from the server-side tool registry). */
+  readonly requiredScopes: ReadonlyArray<string>
+  /** The scopes asked for; must equal `requiredScopes` (minimal scopes per call, threat TM-07). */
+  readonly requestedScopes: ReadonlyArray<string>
+  /** `requestBinding(tool, canonical args)`: 43 base64url characters. */
+  readonly binding: string
+  /** Requested lifetime in seconds; `exp` is capped at the caller's `exp`. */
+  readonly ttlSeconds: number
+  readonly maxDepth: number
+  /** The caller's tenant as the broker knows it (`TenantMismatch` when the chain names another). */
+  readonly tenant: string
+  /** The caller's session as the broker knows it (`SessionBindingError` on any other `sid`). */
+  readonly session?: string
+}
+
+/** A freshly signed call token and its claims. */
+export interface MintedCallToken {
+  readonly token: string
+  readonly claims: CallClaims
+}
+
 /** A freshly signed token and its claims. */
 export interface MintedToken {
   readonly token: string
@@ -114,6 +146,19 @@ export interface TokenServiceShape {
   readonly exchange: (
     req: ExchangeRequest
   ) => Effect.Effect<MintedToken, TokenError | ScopeEscalation | TokenPolicyError | KeyRingError>
+  /**
+   * Token exchange for one tool call: verifies the caller's chain like `exchange` (any
+   * `TokenError`), then mints a `cordon-call+jwt` token with `sub`/`act`/`dep`/`tnt`/`sid`/`txn`/
+   * `usr`/`int`/`iss` copied from the caller's token, `aud = req.audience`, `scp = requestedScopes`
+   * which must be exactly `requiredScopes` (`TokenPolicyError`: `wildcard` for any `*`,
+   * `scope_empty`, `scope_invalid`, `catalogue` for any other set) and ⊆ the caller's
+   * (`ScopeEscalation(exceeds_parent)`), `rqb = req.binding`, `prev = tokenHash(caller)`,
+   * `exp = min(now + ttl, caller.exp)` (`ttl`, `expired`; `identifier` for a malformed audience
+   * or binding). Nothing is signed unless every check passed. Threats TM-07, RP-03, DS-04.
+   */
+  readonly exchangeForCall: (
+    req: CallTokenRequest
+  ) => Effect.Effect<MintedCallToken, TokenError | ScopeEscalation | TokenPolicyError | KeyRingError>
   /**
    * The tenant's published public JWKS; creates the tenant's first key if needed (valid tenant
    * ids only). A key-store failure is a defect here (the effect dies; nothing is published).
@@ -217,7 +262,10 @@ export const make = (options: TokenServiceOptions = {}) =>
      * The tenant whose keys verify the chain: the caller's when known, else the one the parent
      * token names. The unverified `tnt` only picks the keys (or the error), it never authorises.
      */
-    const chainTenant = (req: ExchangeRequest): Either.Either<string, TokenInvalid | TenantMismatch> => {
+    const chainTenant = (req: {
+      readonly chain: ReadonlyArray<string>
+      readonly tenant?: string
+    }): Either.Either<string, TokenInvalid | TenantMismatch> => {
       const last = req.chain[req.chain.length - 1]
       const named = namedTenant(typeof last === "string" ? last : "")
       if (req.tenant === undefined) {
@@ -230,12 +278,14 @@ export const make = (options: TokenServiceOptions = {}) =>
         : Either.left(new TenantMismatch({ reason: "tnt" }))
     }
 
-    const exchange = (req: ExchangeRequest) =>
+    /** Verifies a presented parent chain of `tenant` with its own JWKS; also returns `now` (seconds). */
+    const verifyParent = (
+      req: { readonly chain: ReadonlyArray<string>; readonly maxDepth: number; readonly session?: string },
+      tenant: string
+    ) =>
       Effect.gen(function* () {
-        const tenant = yield* chainTenant(req)
         yield* Effect.annotateCurrentSpan({ tenant, depth: req.chain.length })
         const nowMs = yield* Clock.currentTimeMillis
-        const now = Math.floor(nowMs / 1000)
         const verified = yield* verifyChain(req.chain, {
           tenant,
           issuer: issuer(tenant),
@@ -247,16 +297,31 @@ export const make = (options: TokenServiceOptions = {}) =>
           cache,
           ...(req.session === undefined ? {} : { session: req.session })
         })
-        const parent = verified.leaf
-        yield* Effect.annotateCurrentSpan({ session: parent.sid, txn: parent.txn })
+        yield* Effect.annotateCurrentSpan({ session: verified.leaf.sid, txn: verified.leaf.txn })
+        return { verified, now: Math.floor(nowMs / 1000) }
+      })
 
+    const exchange = (req: ExchangeRequest) =>
+      Effect.gen(function* () {
+        const tenant = yield* chainTenant(req)
+        const { verified, now } = yield* verifyParent(req, tenant)
         return yield* sign(yield* childClaims(req, tenant, verified, now, maxTtl))
       }).pipe(Effect.withSpan("TokenService.exchange", { captureStackTrace: false }))
+
+    const exchangeForCall = (req: CallTokenRequest) =>
+      Effect.gen(function* () {
+        const tenant = yield* chainTenant(req)
+        const { verified, now } = yield* verifyParent(req, tenant)
+        const claims = yield* callClaims(req, verified, now, maxTtl)
+        const { kid, key } = yield* keyRing.signingKey(claims.tnt)
+        const keyObject = key instanceof KeyObject ? key : KeyObject.from(key)
+        return { token: signCompact(claims, kid, keyObject, CALL_TOKEN_TYPE), claims }
+      }).pipe(Effect.withSpan("TokenService.exchangeForCall", { captureStackTrace: false }))
 
     const jwks = (tenant: string): Effect.Effect<Jwks> =>
       isValidTenantId(tenant)
         ? Effect.orDie(Effect.zipRight(keyRing.signingKey(tenant), keyRing.jwks(tenant)))
         : Effect.succeed({ keys: [] })
 
-    return TokenService.of({ mintRoot, exchange, jwks, issuer })
+    return TokenService.of({ mintRoot, exchange, exchangeForCall, jwks, issuer })
   })

@@ -29,6 +29,17 @@ export {
   tokenHash,
   UserId
 } from "./Claims.js"
+export {
+  CALL_TOKEN_TYPE,
+  CallClaims,
+  decodeCallClaims,
+  isToolAudience,
+  ToolAudience,
+  toolAudience,
+  type VerifyCallOptions,
+  verifyCallToken
+} from "./CallToken.js"
+export { canonicalJson, MAX_JSON_DEPTH, requestBinding } from "./CanonicalJson.js"
 export { IdentityConfigError } from "./IdentityConfigError.js"
 export {
   type Jwks,
@@ -77,7 +88,9 @@ export {
   TokenRevoked
 } from "./TokenError.js"
 export {
+  type CallTokenRequest,
   type ExchangeRequest,
+  type MintedCallToken,
   type MintedToken,
   type MintRootRequest,
   TokenService,

@@ -10,6 +10,8 @@ import type { CallError } from "./Errors.js"
  * - `tools`: tools the agent may call (a subset of its intents' tools; policy checks both).
  * - `handoffs`: agents it may hand work to (the declared handoff graph).
  * - `scopes`: the most a token held by this agent may carry (`allowed(agent)` in the token exchange).
+ * - `idempotent`: running a task of this agent twice has the same effect as once, so the runtime may
+ *   retry it after a worker crash (bounded). Default `false`: a crashed task fails instead.
  * - `run`: the program. Code-driven agents write it directly; model-driven agents wrap a model loop in
  *   the same shape, so the runtime treats both alike.
  */
@@ -20,6 +22,7 @@ export interface Agent<I = unknown, O = unknown> {
   readonly tools: ReadonlyArray<string>
   readonly handoffs: ReadonlyArray<string>
   readonly scopes: ReadonlyArray<string>
+  readonly idempotent: boolean
   readonly input: Schema.Schema<I, unknown>
   readonly output: Schema.Schema<O, unknown>
   readonly run: (input: I) => Effect.Effect<O, CallError, AgentContext>
@@ -38,6 +41,7 @@ export const make = <I, IE, O, OE>(spec: {
   readonly tools?: ReadonlyArray<string>
   readonly handoffs?: ReadonlyArray<string>
   readonly scopes: ReadonlyArray<string>
+  readonly idempotent?: boolean
   readonly input: Schema.Schema<I, IE>
   readonly output: Schema.Schema<O, OE>
   readonly run: (input: I) => Effect.Effect<O, CallError, AgentContext>
@@ -50,6 +54,7 @@ export const make = <I, IE, O, OE>(spec: {
     tools: spec.tools ?? [],
     handoffs: spec.handoffs ?? [],
     scopes: [...spec.scopes].sort(),
+    idempotent: spec.idempotent ?? false,
     input: spec.input as Schema.Schema<I, unknown>,
     output: spec.output as Schema.Schema<O, unknown>,
     run: spec.run

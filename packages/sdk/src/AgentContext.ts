@@ -15,14 +15,35 @@ export interface AgentContextApi {
   readonly agent: string
   readonly intent: string
   readonly depth: number
-  /** Calls `tool` with `input`; fails with `Denied` (stable code) or `ToolFailed`. */
-  readonly callTool: (toolName: string, input: unknown) => Effect.Effect<unknown, CallError>
+  /**
+   * Calls `tool` with `input`; fails with `Denied` (stable code) or `ToolFailed`. A call a policy marks as
+   * needing a human approval fails with `Denied` code `E_APPROVAL_REQUIRED` and reason
+   * `approval required: <id>`; once a human approved it, the same call with `options.approval = <id>`
+   * runs (once: the approval is bound to this exact tool, arguments, session and task).
+   */
+  readonly callTool: (
+    toolName: string,
+    input: unknown,
+    options?: { readonly approval?: string }
+  ) => Effect.Effect<unknown, CallError>
   /**
    * Hands `input` to agent `agentName` under the same intent (RFC 8693 token exchange in the broker:
    * the new token's scopes = this token's ∩ the target's allowed scopes; expiry never extended) and
    * waits for its output. Fails with `Denied` (`E_HANDOFF_DENIED`, `E_SCOPE_ESCALATION`, ...).
    */
   readonly handoff: (agentName: string, input: unknown) => Effect.Effect<unknown, CallError>
+  /**
+   * Schedules follow-up work inside this session: agent `agentName` runs with `input` as a new task
+   * (same intent) `delayMs` milliseconds from now (integer ≥ 0). The job holds no credential (its task is
+   * minted a fresh token when it runs), never runs after the session ends, and cannot be rescheduled
+   * past the deadline fixed when the first job of its line was created. Fails with `Denied`
+   * (`E_JOB_DEADLINE_EXCEEDED`, `E_SECRET_IN_PAYLOAD`, `E_QUOTA_EXCEEDED`, `E_HANDOFF_DENIED`, ...).
+   */
+  readonly schedule: (
+    agentName: string,
+    input: unknown,
+    options: { readonly delayMs: number }
+  ) => Effect.Effect<{ readonly job: string }, CallError>
   /** Records a note in the delegation trace (text is stored escaped; never put secrets here). */
   readonly note: (message: string) => Effect.Effect<void>
 }

@@ -109,29 +109,38 @@ const parseJson = (segment: string): unknown => {
   }
 }
 
-/** Header rules (RFC 8725 §3.1, §3.11): `alg` pinned, only `alg`/`typ`/`kid`, `typ` pinned, `kid` required. */
-const checkHeaderJson = (header: unknown): Either.Either<string, TokenInvalid> => {
+/**
+ * Header rules (RFC 8725 §3.1, §3.11): `alg` pinned, only `alg`/`typ`/`kid`, `typ` pinned to the
+ * token kind being verified, `kid` required.
+ */
+const checkHeaderJson = (header: unknown, typ: string): Either.Either<string, TokenInvalid> => {
   if (!isRecord(header)) return invalid("malformed")
   if (header.alg !== TOKEN_ALG) return invalid("alg")
   for (const key of Object.keys(header)) {
     if (!ALLOWED_HEADER.has(key)) return invalid("header")
   }
-  if (header.typ !== TOKEN_TYPE) return invalid("typ")
+  if (header.typ !== typ) return invalid("typ")
   const kid = header.kid
   if (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH) return invalid("kid")
   return Either.right(kid)
 }
 
-const acceptedHeaders = new Map<string, string>()
+/** Accepted header segments with their `kid`, per token kind (`typ`): kinds never share an entry. */
+const acceptedHeaders = new Map<string, Map<string, string>>()
 
 /** {@link checkHeaderJson} of a header segment; accepted ones are memoised with their `kid`. */
-const checkHeader = (segment: string): Either.Either<string, TokenInvalid> => {
-  const known = acceptedHeaders.get(segment)
+const checkHeader = (segment: string, typ: string): Either.Either<string, TokenInvalid> => {
+  let accepted = acceptedHeaders.get(typ)
+  if (accepted === undefined) {
+    accepted = new Map()
+    acceptedHeaders.set(typ, accepted)
+  }
+  const known = accepted.get(segment)
   if (known !== undefined) return Either.right(known)
-  const kid = checkHeaderJson(parseJson(segment))
+  const kid = checkHeaderJson(parseJson(segment), typ)
   if (Either.isRight(kid)) {
-    if (acceptedHeaders.size >= 256) acceptedHeaders.clear()
-    acceptedHeaders.set(segment, kid.right)
+    if (accepted.size >= 256) accepted.clear()
+    accepted.set(segment, kid.right)
   }
   return kid
 }
@@ -162,6 +171,46 @@ export const stillAcceptable = (
   link.claims.iss === opts.issuer &&
   viewOf(opts.jwks).byKid.get(link.kid)?.x === link.x
 
+/** A compact JWS whose header and signature verified: its decoded payload (unchecked) and key. */
+export interface SignedPayload {
+  readonly payload: unknown
+  readonly kid: string
+  readonly x: string
+}
+
+/**
+ * The kind-independent half of token verification: size and compact shape (canonical
+ * base64url), the header pinned to `typ` (RFC 8725 §3.11: each token kind is verified by its own
+ * rules, so a token of one kind never passes as another), the key chosen by `kid` from `jwks` only,
+ * and the Ed25519 signature. The payload is parsed JSON, not yet checked against any profile.
+ */
+export const verifyCompact = (
+  compact: unknown,
+  jwks: Jwks,
+  typ: string,
+  inChain: boolean
+): Either.Either<SignedPayload, TokenError> => {
+  if (typeof compact !== "string" || compact.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(compact)) {
+    return invalid("malformed")
+  }
+  const [headerPart = "", payloadPart = "", signaturePart = ""] = compact.split(".")
+  if (![headerPart, payloadPart, signaturePart].every(isCanonicalBase64url)) return invalid("malformed")
+  const kid = checkHeader(headerPart, typ)
+  if (Either.isLeft(kid)) return Either.left(kid.left)
+  if (signaturePart.length === 0 || payloadPart.length === 0) return invalid("malformed")
+
+  const key = viewOf(jwks).byKid.get(kid.right)
+  if (key === undefined) return invalid("kid")
+  if (!verifySignature(`${headerPart}.${payloadPart}`, signaturePart, key.key)) {
+    return Either.left(
+      inChain
+        ? new DelegationChainError({ reason: "bad_signature" })
+        : new TokenInvalid({ reason: "signature" })
+    )
+  }
+  return Either.right({ payload: parseJson(payloadPart), kid: kid.right, x: key.x })
+}
+
 /**
  * Verifies one compact token and decodes its claims.
  *
@@ -173,26 +222,10 @@ export const verifyLink = (
   opts: { readonly tenant: string; readonly issuer: string; readonly jwks: Jwks },
   inChain: boolean
 ): Either.Either<VerifiedLink, TokenError> => {
-  if (typeof compact !== "string" || compact.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(compact)) {
-    return invalid("malformed")
-  }
-  const [headerPart = "", payloadPart = "", signaturePart = ""] = compact.split(".")
-  if (![headerPart, payloadPart, signaturePart].every(isCanonicalBase64url)) return invalid("malformed")
-  const kid = checkHeader(headerPart)
-  if (Either.isLeft(kid)) return Either.left(kid.left)
-  if (signaturePart.length === 0 || payloadPart.length === 0) return invalid("malformed")
-
-  const key = viewOf(opts.jwks).byKid.get(kid.right)
-  if (key === undefined) return invalid("kid")
-  if (!verifySignature(`${headerPart}.${payloadPart}`, signaturePart, key.key)) {
-    return Either.left(
-      inChain
-        ? new DelegationChainError({ reason: "bad_signature" })
-        : new TokenInvalid({ reason: "signature" })
-    )
-  }
-
-  const claims = checkTaskClaims(parseJson(payloadPart))
+  const signed = verifyCompact(compact, opts.jwks, TOKEN_TYPE, inChain)
+  if (Either.isLeft(signed)) return Either.left(signed.left)
+  const { payload, kid, x } = signed.right
+  const claims = checkTaskClaims(payload)
   if (claims === undefined) return invalid("claims")
   if (claims.tnt !== opts.tenant) return Either.left(new TenantMismatch({ reason: "tnt" }))
   if (spiffePartsOf(claims.sub)?.tenant !== claims.tnt) {
@@ -201,5 +234,5 @@ export const verifyLink = (
   if (claims.iss !== opts.issuer) return invalid("claims")
   if (claims.aud !== claims.sub) return Either.left(new AudienceMismatch({ reason: "holder" }))
   if (claims.nbf >= claims.exp || claims.iat > claims.exp) return invalid("claims")
-  return Either.right({ claims, kid: kid.right, x: key.x })
+  return Either.right({ claims, kid, x })
 }

@@ -41,17 +41,26 @@ export const agentIdentity = (
   return parts === undefined ? undefined : { uri, trustDomain: parts.trustDomain }
 }
 
-/** Base64url of the protected header `{ alg: "EdDSA", typ: "cordon-task+jwt", kid }`, per `kid`. */
-const encodedHeader = memoize(1024, (kid) =>
-  Buffer.from(JSON.stringify({ alg: TOKEN_ALG, typ: TOKEN_TYPE, kid }), "utf8").toString("base64url")
-)
+/** Base64url of the protected header `{ alg: "EdDSA", typ, kid }`, per `typ` and `kid`. */
+const encodedHeader = memoize(1024, (typAndKid) => {
+  const cut = typAndKid.indexOf("\n")
+  const typ = typAndKid.slice(0, cut)
+  const kid = typAndKid.slice(cut + 1)
+  return Buffer.from(JSON.stringify({ alg: TOKEN_ALG, typ, kid }), "utf8").toString("base64url")
+})
 
 /**
  * Compact JWS (RFC 7515 §7.1) of `claims` under the tenant's Ed25519 key: EdDSA over the ASCII
- * `base64url(header).base64url(payload)` (RFC 8037 §3.1), header exactly `{ alg, typ, kid }`.
+ * `base64url(header).base64url(payload)` (RFC 8037 §3.1), header exactly `{ alg, typ, kid }`;
+ * `typ` is the task-token type unless another token kind (a per-call token) is signed.
  */
-export const signCompact = (claims: TaskClaims, kid: string, key: KeyObject): string => {
-  const input = `${encodedHeader(kid)}.${Buffer.from(JSON.stringify(claims), "utf8").toString("base64url")}`
+export const signCompact = (
+  claims: TaskClaims | object,
+  kid: string,
+  key: KeyObject,
+  typ: string = TOKEN_TYPE
+): string => {
+  const input = `${encodedHeader(`${typ}\n${kid}`)}.${Buffer.from(JSON.stringify(claims), "utf8").toString("base64url")}`
   return `${input}.${signEd25519(null, Buffer.from(input, "ascii"), key).toString("base64url")}`
 }
 
