@@ -1,13 +1,18 @@
 /**
- * The policy decision point: a Cedar authoriser over the platform policy set (plus optional tenant
- * policies), validated against `CedarSchema` in strict mode at boot and evaluated per request with
- * `statefulIsAuthorized` and request validation on. It fails closed: a request that does not
- * decode or validate, or any policy evaluation error, is a deny with `E_POLICY_EVALUATION`.
+ * The policy decision point: a Cedar authoriser over the platform policy set plus, per tenant, the
+ * tenant's active policy set. Every set is validated against `CedarSchema` in strict mode before it
+ * is used and evaluated per request with `statefulIsAuthorized` and request validation on. It fails
+ * closed: a request that does not decode or validate, or any policy evaluation error, is a deny
+ * with `E_POLICY_EVALUATION`.
  *
- * Decisions are cached per authoriser, keyed by the policy version and the canonical form of the
- * whole decoded request (principal, action, resource and context, `now` included); an entry lives
- * at most one second on the monotonic `Clock` and at most 10,000 entries are kept (oldest evicted).
- * Requests that do not decode and decisions with evaluation errors are never cached.
+ * Tenant sets are hot-swapped: `activate` pre-parses the new set, then replaces the tenant's entry
+ * in one assignment. A decision reads the entry once when it starts and evaluates synchronously, so
+ * an in-flight decision always finishes on the set it started with; the next one sees the new set.
+ *
+ * Decisions are cached per authoriser, keyed by the policy version (`platform@<hash>+tenant@<n>`),
+ * the principal tenant's suspension status and the canonical form of the whole decoded request
+ * (`now` included); an entry lives at most one second on the monotonic `Clock` and at most 10,000
+ * entries are kept. Requests that do not decode and decisions with errors are never cached.
  *
  * @see https://docs.cedarpolicy.com/auth/authorization.html
  * @module
@@ -19,37 +24,76 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { type ApprovalLedger, makeMemoryLedger } from "./ApprovalLedger.js"
 import { CedarSchema } from "./CedarSchema.js"
 import type { PolicyConfigError } from "./Errors.js"
-import { evaluate, load, type Engine } from "./internal/CedarEngine.js"
+import { type Engine, evaluate, load } from "./internal/CedarEngine.js"
 import { toCedarCall } from "./internal/CedarRequest.js"
 import { evaluationError, fromEvaluation } from "./internal/Decision.js"
 import { cacheKey, type DecisionCache, freezeDecision, makeDecisionCache } from "./internal/DecisionCache.js"
 import { PlatformIdPrefix, PlatformPolicies } from "./PlatformPolicies.js"
-import { type PolicyDecision, PolicyRequest } from "./PolicyRequest.js"
+import { type PolicyDecision, PolicyRequest, type PolicyRequestInput } from "./PolicyRequest.js"
+
+/** A tenant's policy set at one version (`version` ≥ 1, from the control plane). */
+export interface TenantPolicySet {
+  readonly tenant: string
+  readonly version: number
+  readonly text: string
+}
+
+/** A tenant's lifecycle status as the authoriser sees it (`suspended` denies everything). */
+export type TenantStatus = "active" | "suspended"
 
 /** The authoriser service. */
 export interface AuthorizerShape {
-  /** Version of the loaded policy set: {@link policyVersionOf} of its text. */
+  /** Version of the platform set alone: `platform@<16 hex>` ({@link policyVersionOf} of its text). */
   readonly policyVersion: string
+  /** The version a decision for `tenant` is made under now: `platform@<hash>[+tenant@<n>]`. */
+  readonly versionOf: (tenant: string) => string
   /**
-   * Decides one request. Never fails: a malformed request, a schema violation or a policy
-   * evaluation error yields `{ decision: "deny", code: "E_POLICY_EVALUATION" }` with `errors`.
-   * The input is decoded with the `PolicyRequest` schema, so untyped callers are safe too.
+   * Decides one request with the platform set plus the principal tenant's active set. Never fails:
+   * a malformed request, a schema violation or a policy evaluation error yields
+   * `{ decision: "deny", code: "E_POLICY_EVALUATION" }` with `errors`. The input is decoded with
+   * the `PolicyRequest` schema (defaults applied), so untyped callers are safe too.
    */
-  readonly authorize: (req: PolicyRequest) => Effect.Effect<PolicyDecision>
+  readonly authorize: (req: PolicyRequestInput) => Effect.Effect<PolicyDecision>
+  /**
+   * Checks tenant policy text as `activate` would (parse, unique `@id`s outside `platform.`, no
+   * templates, strict validation with the platform set) without installing it.
+   * Fails with `PolicyConfigError` (`E_CONFIG`).
+   */
+  readonly validate: (text: string) => Effect.Effect<void, PolicyConfigError>
+  /**
+   * Validates and pre-parses `set`, then makes it the tenant's active set atomically. Returns the
+   * new policy version. On failure the previous set stays active.
+   */
+  readonly activate: (set: TenantPolicySet) => Effect.Effect<string, PolicyConfigError>
+  /** Drops the tenant's set (platform policies only from now on). */
+  readonly deactivate: (tenant: string) => Effect.Effect<void>
+  /** The tenant's active set, if any. */
+  readonly activeSet: (tenant: string) => TenantPolicySet | undefined
+  /** Records the tenant's status (default `active`); `suspended` makes every request deny. */
+  readonly setTenantStatus: (tenant: string, status: TenantStatus) => Effect.Effect<void>
+  /** Pending human approvals (in memory until `useApprovalLedger` installs a durable one). */
+  readonly approvals: () => ApprovalLedger
+  /** Installs the approval ledger the gate uses from now on (e.g. one backed by the control plane). */
+  readonly useApprovalLedger: (ledger: ApprovalLedger) => Effect.Effect<void>
 }
 
-/** Options of {@link make}: `extraPolicies` is tenant policy text appended to the platform set. */
+/** Options of {@link make}. */
 export interface AuthorizerOptions {
   /**
-   * Cedar policy text. Every policy needs a unique `@id` not starting with `platform.`, and must
-   * validate against `CedarSchema` in strict mode. Platform `forbid`s still apply.
+   * Operator policy text appended to the platform set for every tenant (part of the platform
+   * version). Every policy needs a unique `@id` not starting with `platform.`.
    */
   readonly extraPolicies?: string
+  /** Tenant sets to activate at construction. */
+  readonly tenantPolicies?: ReadonlyArray<TenantPolicySet>
+  /** `false` turns the decision cache off (benchmarks); default `true`. */
+  readonly decisionCache?: boolean
 }
 
-/** Policy-set version: the first 16 hex digits of the SHA-256 of the policy-set text (UTF-8). */
+/** Policy-set digest: the first 16 hex digits of the SHA-256 of the policy-set text (UTF-8). */
 export const policyVersionOf = (policyText: string): string =>
   createHash("sha256").update(policyText, "utf8").digest("hex").slice(0, 16)
 
@@ -57,7 +101,13 @@ const sha256 = (text: string): string => createHash("sha256").update(text, "utf8
 
 const decodeRequest = Schema.decodeUnknownEither(PolicyRequest)
 
-/** The outcome of one `authorize` call: the decision, the decoded request, and whether it was cached. */
+/** The engine a decision is made with, and the version string it reports. */
+interface Loaded {
+  readonly engine: Engine
+  readonly version: string
+  readonly set: TenantPolicySet | undefined
+}
+
 interface Outcome {
   readonly decision: PolicyDecision
   readonly request: PolicyRequest | undefined
@@ -65,91 +115,131 @@ interface Outcome {
 }
 
 /**
- * The decision for `input`. A request that does not decode is denied and never cached. A decoded
- * request is looked up in `cache` under `policyVersion` and its canonical form; on a miss it is
- * evaluated, and the decision is stored only when evaluation reported no error.
- */
-const decide = (
-  engine: Engine,
-  policyVersion: string,
-  cache: DecisionCache,
-  now: bigint,
-  input: unknown
-): Outcome => {
-  const request = decodeRequest(input)
-  if (Either.isLeft(request)) {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(request.left)
-    const errors = issues.map((i) => `request.${i.path.join(".")}: ${i.message}`)
-    return { decision: evaluationError(policyVersion, errors), request: undefined, cached: false }
-  }
-  const key = cacheKey(policyVersion, request.right)
-  const hit = cache.get(key, now)
-  if (hit !== undefined) return { decision: hit, request: request.right, cached: true }
-  const decision = freezeDecision(fromEvaluation(evaluate(engine, toCedarCall(request.right)), policyVersion))
-  if (decision.errors.length === 0) cache.set(key, decision, now)
-  return { decision, request: request.right, cached: false }
-}
-
-/**
  * Builds an authoriser from `PlatformPolicies` plus `options.extraPolicies` (joined by a newline;
- * that text is what `policyVersion` hashes). Loading parses and strictly validates the schema and
- * every policy, then pre-parses them into cedar-wasm's thread-local cache, so use the service on
- * the thread that built it. Fails with `PolicyConfigError` (`E_CONFIG`) on any load error.
- * Each authoriser has its own decision cache (see the module documentation); a cached decision is
- * returned as the same frozen object.
+ * that text is what the platform version hashes). Loading parses and strictly validates the schema
+ * and every policy, then pre-parses them into cedar-wasm's thread-local cache, so use the service
+ * on the thread that built it. Fails with `PolicyConfigError` (`E_CONFIG`) on any load error.
  */
 export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerShape, PolicyConfigError> =>
   Effect.gen(function* () {
-    const policyText =
+    const platformText =
       options.extraPolicies === undefined ? PlatformPolicies : `${PlatformPolicies}\n${options.extraPolicies}`
-    const policyVersion = policyVersionOf(policyText)
-    const engine = yield* load({
-      schemaText: CedarSchema,
-      schemaKey: sha256(CedarSchema),
-      sources: [
-        { text: PlatformPolicies, origin: "platform" },
-        ...(options.extraPolicies === undefined
-          ? []
-          : [{ text: options.extraPolicies, origin: "tenant" as const }])
-      ],
-      policyKey: sha256(policyText),
-      reservedPrefix: PlatformIdPrefix
-    })
-    const cache = makeDecisionCache()
-    const authorize = (req: PolicyRequest): Effect.Effect<PolicyDecision> =>
+    const policyVersion = `platform@${policyVersionOf(platformText)}`
+    const platformSources = [
+      { text: PlatformPolicies, origin: "platform" as const },
+      ...(options.extraPolicies === undefined
+        ? []
+        : [{ text: options.extraPolicies, origin: "tenant" as const }])
+    ]
+    const schemaKey = sha256(CedarSchema)
+    const loadWith = (tenantText: string | undefined, preparse: boolean) =>
+      load({
+        schemaText: CedarSchema,
+        schemaKey,
+        sources:
+          tenantText === undefined
+            ? platformSources
+            : [...platformSources, { text: tenantText, origin: "tenant" }],
+        policyKey: sha256(tenantText === undefined ? platformText : `${platformText}\n${tenantText}`),
+        reservedPrefix: PlatformIdPrefix,
+        preparse
+      })
+    const platform: Loaded = {
+      engine: yield* loadWith(undefined, true),
+      version: policyVersion,
+      set: undefined
+    }
+    const tenants = new Map<string, Loaded>()
+    const suspended = new Set<string>()
+    const cache: DecisionCache | undefined = options.decisionCache === false ? undefined : makeDecisionCache()
+    let ledger: ApprovalLedger = makeMemoryLedger()
+
+    const loadedFor = (tenant: string): Loaded => tenants.get(tenant) ?? platform
+
+    const decide = (now: bigint, input: unknown): Outcome => {
+      const request = decodeRequest(input)
+      if (Either.isLeft(request)) {
+        const issues = ParseResult.ArrayFormatter.formatErrorSync(request.left)
+        const errors = issues.map((i) => `request.${i.path.join(".")}: ${i.message}`)
+        const tenant = (input as { principal?: { tenant?: unknown } } | null)?.principal?.tenant
+        const version = typeof tenant === "string" ? loadedFor(tenant).version : policyVersion
+        return { decision: evaluationError(version, errors), request: undefined, cached: false }
+      }
+      const req = request.right
+      // Read once: this decision finishes on this set even if the tenant's set is swapped meanwhile.
+      const loaded = loadedFor(req.principal.tenant)
+      const isSuspended = suspended.has(req.principal.tenant)
+      const key = cache === undefined ? "" : `${isSuspended ? "S" : "A"}${cacheKey(loaded.version, req)}`
+      const hit = cache?.get(key, now)
+      if (hit !== undefined) return { decision: hit, request: req, cached: true }
+      const call = toCedarCall(req, isSuspended)
+      const decision = freezeDecision(
+        typeof call === "string"
+          ? evaluationError(loaded.version, [call])
+          : fromEvaluation(evaluate(loaded.engine, call), loaded.version, loaded.engine.approvalIds)
+      )
+      if (cache !== undefined && decision.errors.length === 0) cache.set(key, decision, now)
+      return { decision, request: req, cached: false }
+    }
+
+    const authorize = (req: PolicyRequestInput): Effect.Effect<PolicyDecision> =>
       Effect.clockWith((clock) => {
-        const { decision, request, cached } = decide(
-          engine,
-          policyVersion,
-          cache,
-          clock.unsafeCurrentTimeNanos(),
-          req
-        )
+        const { decision, request, cached } = decide(clock.unsafeCurrentTimeNanos(), req)
         return Effect.as(
           Effect.annotateCurrentSpan({
             "cordon.tenant": request?.principal.tenant ?? "",
             "cordon.policy.action": request?.action ?? "",
             "cordon.policy.decision": decision.decision,
             "cordon.policy.code": decision.code ?? "",
-            "cordon.policy.version": policyVersion,
+            "cordon.policy.version": decision.policyVersion,
             "cordon.policy.cached": cached
           }),
           decision
         )
       }).pipe(Effect.withSpan("Authorizer.authorize", { captureStackTrace: false }))
-    return { policyVersion, authorize }
+
+    const activate = (set: TenantPolicySet) =>
+      Effect.gen(function* () {
+        const engine = yield* loadWith(set.text, true)
+        const version = `${policyVersion}+tenant@${set.version}`
+        tenants.set(set.tenant, { engine, version, set })
+        return version
+      })
+
+    for (const set of options.tenantPolicies ?? []) yield* activate(set)
+
+    return {
+      policyVersion,
+      versionOf: (tenant) => loadedFor(tenant).version,
+      authorize,
+      validate: (text) => Effect.asVoid(loadWith(text, false)),
+      activate,
+      deactivate: (tenant) => Effect.sync(() => void tenants.delete(tenant)),
+      activeSet: (tenant) => tenants.get(tenant)?.set,
+      setTenantStatus: (tenant, status) =>
+        Effect.sync(() => {
+          if (status === "suspended") suspended.add(tenant)
+          else suspended.delete(tenant)
+        }),
+      approvals: () => ledger,
+      useApprovalLedger: (next) =>
+        Effect.sync(() => {
+          ledger = next
+        })
+    }
   })
 
 /**
  * The `Authorizer` service tag. `Authorizer.layer` builds it from the platform policies alone;
- * `Authorizer.layerWith(options)` adds tenant policies; both fail with `PolicyConfigError`.
+ * `Authorizer.layerWith(options)` adds operator or tenant policies; both fail with
+ * `PolicyConfigError`.
  */
 export class Authorizer extends Context.Tag("@cordon/policy/Authorizer")<Authorizer, AuthorizerShape>() {
   /** See {@link make}. */
   static readonly make = make
-  /** The authoriser over `PlatformPolicies` only. */
+  /** The authoriser over `PlatformPolicies` only (tenant sets are activated at run time). */
   static readonly layer: Layer.Layer<Authorizer, PolicyConfigError> = Layer.effect(Authorizer, make())
-  /** The authoriser over `PlatformPolicies` plus `options.extraPolicies`. */
+  /** The authoriser with `options` (see {@link AuthorizerOptions}). */
   static readonly layerWith = (options: AuthorizerOptions): Layer.Layer<Authorizer, PolicyConfigError> =>
     Layer.effect(Authorizer, make(options))
 }

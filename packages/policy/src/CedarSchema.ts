@@ -1,10 +1,12 @@
 /**
  * The Cedar schema every policy decision is validated against (namespace `Cordon`).
  *
- * Principals are agents; resources carry the tenant that owns them; the context carries the
- * tenant and session of the task, its intent, the delegation depth, the actor chain and the time.
- * Policies are validated against it in strict mode at boot, and every request is validated against
- * it before it is evaluated, so a policy can never read an attribute that is missing or ill-typed.
+ * Principals are agents and users, each belonging to a tenant (`owner`, which carries the tenant's
+ * `suspended` status); resources carry the tenant that owns them; the context carries the tenant and
+ * session of the task, its intent, the delegation depth, the actor chain, the root user, the time, the
+ * tool arguments and the approval / taint flags. Policies are validated against it in strict mode,
+ * and every request is validated against it before it is evaluated, so a policy can never read an
+ * attribute that is missing or ill-typed.
  *
  * @see https://docs.cedarpolicy.com/schema/human-readable-schema.html
  * @module
@@ -23,39 +25,82 @@ export const RecordTypes = ["Mailbox"] as const
 /** One of {@link RecordTypes}. */
 export type RecordType = (typeof RecordTypes)[number]
 
+/** Every action of the schema (Cedar `Cordon::Action::"<name>"`). */
+export const CedarActions = [
+  "StartTask",
+  "Handoff",
+  "InvokeTool",
+  "AccessRecord",
+  "ReadCache",
+  "WriteCache",
+  "ScheduleJob",
+  "Approve"
+] as const
+
 /**
  * The schema text (Cedar human-readable schema format).
  *
- * - `Tenant`; `Agent in [Tenant] { tenant, name, spiffeId, handoffs }` where `name` is the agent's
- *   name within its tenant and `handoffs` the names of the agents it may hand off to.
- * - `Intent { tools, agents }`: the tools allowed under the intent and the agents that may take part.
- * - `Tool { tenant, name }`, `Session { tenant }` and one entity per {@link RecordTypes} entry.
- * - actions `StartTask` (Agent → Session), `Handoff` (Agent → Agent), `InvokeTool` (Agent → Tool),
- *   `AccessRecord` (Agent → record types), `ReadCache` / `WriteCache` (Agent → Session), all with
- *   context `{ tenant, session, intent: Intent, depth: Long, actors: Set<String>, now: Long }`.
+ * - `Tenant { suspended }`; `Agent in [Tenant] { tenant, owner, name, spiffeId, handoffs }` where
+ *   `owner` is the agent's tenant entity, `name` its name within the tenant and `handoffs` the names
+ *   of the agents it may hand off to; `User in [Tenant] { tenant, owner, id, roles }`.
+ * - `Intent { tools, agents, actions }`: what a task under the intent may use.
+ * - `Args { size, keys, numbers } tags String`: the tool arguments. Every scalar argument is a tag
+ *   (nested objects flattened to dotted keys, arrays and objects as canonical JSON); `size` is the
+ *   canonical JSON length in bytes; `numbers` (`ArgNumbers`, `tags Long`) holds the integer ones.
+ *   Strict validation makes a policy test `hasTag("k")` before `getTag("k")`.
+ * - `Tool { tenant, name, risk }` (`risk` is `"low"` or `"high"`), `Session { tenant }`, `Approval { tenant, session, tool }` and one
+ *   entity per {@link RecordTypes} entry.
+ * - context `{ tenant, session, intent, depth: Long, actors: Set<String>, rootUser, now: Long
+ *   (epoch s), args: Args, approved: Bool, tainted: Bool }`.
  */
 export const CedarSchema: string = `namespace ${CedarNamespace} {
-  entity Tenant;
+  entity Tenant {
+    suspended: Bool
+  };
 
   entity Agent in [Tenant] {
     tenant: String,
+    owner: Tenant,
     name: String,
     spiffeId: String,
     handoffs: Set<String>
   };
 
+  entity User in [Tenant] {
+    tenant: String,
+    owner: Tenant,
+    id: String,
+    roles: Set<String>
+  };
+
   entity Intent {
     tools: Set<String>,
-    agents: Set<String>
+    agents: Set<String>,
+    actions: Set<String>
   };
+
+  entity ArgNumbers tags Long;
+
+  entity Args {
+    size: Long,
+    keys: Set<String>,
+    numbers: ArgNumbers
+  } tags String;
 
   entity Tool {
     tenant: String,
-    name: String
+    name: String,
+    risk: String
   };
 
   entity Session {
     tenant: String
+  };
+
+  entity Approval {
+    tenant: String,
+    session: String,
+    tool: String
   };
 
 ${RecordTypes.map((name) => `  entity ${name} {\n    tenant: String\n  };\n`).join("\n")}
@@ -65,10 +110,14 @@ ${RecordTypes.map((name) => `  entity ${name} {\n    tenant: String\n  };\n`).jo
     intent: Intent,
     depth: Long,
     actors: Set<String>,
-    now: Long
+    rootUser: String,
+    now: Long,
+    args: Args,
+    approved: Bool,
+    tainted: Bool
   };
 
-  action StartTask appliesTo { principal: [Agent], resource: [Session], context: RequestContext };
+  action StartTask appliesTo { principal: [Agent, User], resource: [Session], context: RequestContext };
   action Handoff appliesTo { principal: [Agent], resource: [Agent], context: RequestContext };
   action InvokeTool appliesTo { principal: [Agent], resource: [Tool], context: RequestContext };
   action AccessRecord appliesTo {
@@ -78,5 +127,7 @@ ${RecordTypes.map((name) => `  entity ${name} {\n    tenant: String\n  };\n`).jo
   };
   action ReadCache appliesTo { principal: [Agent], resource: [Session], context: RequestContext };
   action WriteCache appliesTo { principal: [Agent], resource: [Session], context: RequestContext };
+  action ScheduleJob appliesTo { principal: [Agent, User], resource: [Session], context: RequestContext };
+  action Approve appliesTo { principal: [User], resource: [Approval], context: RequestContext };
 }
 `

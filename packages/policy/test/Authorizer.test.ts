@@ -1,6 +1,11 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { Authorizer, MaxDepth, type PolicyRequest, policyVersionOf } from "../src/index.js"
+import {
+  Authorizer,
+  MaxDepth,
+  type PolicyRequestInput as PolicyRequest,
+  policyVersionOf
+} from "../src/index.js"
 import { agent, context, invokeTool, targetAgent } from "./fixtures.js"
 
 const authorize = (req: PolicyRequest) => Effect.flatMap(Authorizer, (a) => a.authorize(req))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { CedarSchema, PlatformPolicies } from "../src/index.js"
+import { Effect, Schema } from "effect"
+import { CedarSchema, PlatformPolicies, PolicyRequest } from "../src/index.js"
 import { type CedarCall, evaluate, load } from "../src/internal/CedarEngine.js"
 import { toCedarCall } from "../src/internal/CedarRequest.js"
 import { fromEvaluation } from "../src/internal/Decision.js"
@@ -14,7 +14,7 @@ const loadPlatform = load({
   reservedPrefix: "platform."
 })
 
-const valid = toCedarCall(invokeTool("mail.read"))
+const valid = toCedarCall(Schema.decodeSync(PolicyRequest)(invokeTool("mail.read")), false) as CedarCall
 
 const withEntity = (
   type: string,

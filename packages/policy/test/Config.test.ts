@@ -28,7 +28,7 @@ describe("Authorizer boot", () => {
     ],
     [
       "an entity type the schema does not declare",
-      `@id("acme.user") permit (principal is Cordon::User, action, resource);`,
+      `@id("acme.robot") permit (principal is Cordon::Robot, action, resource);`,
       "do not validate"
     ],
     ["a template", `@id("acme.t") permit (principal == ?principal, action, resource);`, "templates"]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { Authorizer, type PolicyRequest } from "../src/index.js"
+import { Authorizer, type PolicyRequestInput as PolicyRequest } from "../src/index.js"
 import { canonicalJson, makeDecisionCache } from "../src/internal/DecisionCache.js"
 import { agent, context, invokeTool, targetAgent } from "./fixtures.js"
 

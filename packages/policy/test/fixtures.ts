@@ -1,4 +1,4 @@
-import type { PolicyRequest } from "../src/index.js"
+import type { PolicyRequestInput as PolicyRequest } from "../src/index.js"
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 

@@ -15,6 +15,7 @@ import type { ConfigError } from "effect/ConfigError"
 import { Effect, Layer } from "effect"
 import { AuditLog } from "./AuditLog.js"
 import { Credentials } from "./Credentials.js"
+import { Jobs } from "./Jobs.js"
 import { migrations } from "./Migrations.js"
 import { Sessions } from "./Sessions.js"
 import { SigningKeys } from "./SigningKeys.js"
@@ -55,13 +56,14 @@ export const layerMemory: Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteC
   layer({ filename: ":memory:" })
 
 /** Every table service of this package; requires a migrated `SqlClient`. */
-export type Services = Tenants | Sessions | Tasks | Credentials | AuditLog | TraceStore | SigningKeys
+export type Services = Tenants | Sessions | Tasks | Jobs | Credentials | AuditLog | TraceStore | SigningKeys
 
-/** The table services (`Tenants`, `Sessions`, `Tasks`, `Credentials`, `AuditLog`, `TraceStore`, `SigningKeys`). */
+/** The table services (`Tenants`, `Sessions`, `Tasks`, `Jobs`, `Credentials`, `AuditLog`, `TraceStore`, `SigningKeys`). */
 export const services: Layer.Layer<Services, never, SqlClient.SqlClient> = Layer.mergeAll(
   Tenants.layer,
   Sessions.layer,
   Tasks.layer,
+  Jobs.layer,
   Credentials.layer,
   AuditLog.layer,
   TraceStore.layer,

@@ -37,3 +37,19 @@ export class AuditUnavailableError extends Schema.TaggedError<AuditUnavailableEr
     return `${this.code}: ${this.reason}`
   }
 }
+
+/**
+ * The audit log failed its integrity check (`E_AUDIT_CHAIN`, threat AT-01): `seq` is the first bad
+ * record, and `reason` says how (`hash`: edited; `link`: chain broken; `gap`: a `seq` missing;
+ * `truncated`: the log ends before a signed checkpoint; `checkpoint_mismatch`: history rewritten under a
+ * checkpoint; `checkpoint_invalid`: a forged or damaged checkpoint). See `AuditIntegrity`.
+ */
+export class AuditChainError extends Schema.TaggedError<AuditChainError>()("AuditChainError", {
+  code: Schema.Literal("E_AUDIT_CHAIN"),
+  reason: Schema.Literal("hash", "link", "gap", "truncated", "checkpoint_mismatch", "checkpoint_invalid"),
+  seq: Schema.Int
+}) {
+  override get message(): string {
+    return `${this.code}: ${this.reason} at seq ${this.seq}`
+  }
+}

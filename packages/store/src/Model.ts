@@ -43,8 +43,19 @@ export const Session = Schema.Struct({
 })
 export type Session = typeof Session.Type
 
-/** Lifecycle of a task: `queued → running → succeeded | failed | cancelled` (terminal states are final). */
-export const TaskStatus = Schema.Literal("queued", "running", "succeeded", "failed", "cancelled")
+/**
+ * Lifecycle of a task: `queued → running → succeeded | failed | cancelled | dead_lettered`, with
+ * `running → queued` when a worker crash sends an idempotent task back for another attempt. Terminal
+ * states are final.
+ */
+export const TaskStatus = Schema.Literal(
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "dead_lettered"
+)
 export type TaskStatus = typeof TaskStatus.Type
 
 /** A task: one unit of agent work inside a session. `input` / `output` are JSON values. */
@@ -59,6 +70,12 @@ export const Task = Schema.Struct({
   output: Schema.Unknown,
   errorCode: Schema.NullOr(Schema.String),
   errorMessage: Schema.NullOr(Schema.String),
+  /** Times the task was started (1 on its first run). */
+  attempts: Schema.NonNegativeInt,
+  /** Worker crashes the task was running in (the poison-pill count). */
+  crashes: Schema.NonNegativeInt,
+  /** The background job that created the task, or `null` for a task submitted through the API. */
+  job: Schema.NullOr(Schema.String),
   createdAt: EpochMillis,
   startedAt: Schema.NullOr(EpochMillis),
   endedAt: Schema.NullOr(EpochMillis)
@@ -69,7 +86,7 @@ export type Task = typeof Task.Type
 export const TaskOutcome = Schema.Union(
   Schema.Struct({ status: Schema.Literal("succeeded"), output: Schema.Unknown }),
   Schema.Struct({
-    status: Schema.Literal("failed", "cancelled"),
+    status: Schema.Literal("failed", "cancelled", "dead_lettered"),
     errorCode: Schema.String,
     errorMessage: Schema.String
   })
@@ -78,7 +95,8 @@ export type TaskOutcome = typeof TaskOutcome.Type
 
 /**
  * Task counts (the G-LOSS ledger): `submitted` is every task ever created, the others count tasks by
- * current status, so `submitted = queued + running + succeeded + failed + cancelled`.
+ * current status, so `submitted = queued + running + succeeded + failed + cancelled + deadLettered`
+ * (queued + running = in flight).
  */
 export const TaskLedger = Schema.Struct({
   submitted: Schema.Int,
@@ -86,7 +104,8 @@ export const TaskLedger = Schema.Struct({
   running: Schema.Int,
   succeeded: Schema.Int,
   failed: Schema.Int,
-  cancelled: Schema.Int
+  cancelled: Schema.Int,
+  deadLettered: Schema.Int
 })
 export type TaskLedger = typeof TaskLedger.Type
 

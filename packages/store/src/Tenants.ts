@@ -24,6 +24,8 @@ export interface TenantsService {
   readonly get: (id: string) => Effect.Effect<Option.Option<Tenant>, SqlError | StoreError>
   /** Sets the status; `true` when the tenant exists. */
   readonly setStatus: (id: string, status: TenantStatus) => Effect.Effect<boolean, SqlError>
+  /** Every tenant with `status` (e.g. the suspended ones, at boot). */
+  readonly listByStatus: (status: TenantStatus) => Effect.Effect<ReadonlyArray<Tenant>, SqlError | StoreError>
 }
 
 const decode = decodeRows(Tenant, "tenants")
@@ -61,7 +63,11 @@ export const make: Effect.Effect<TenantsService, never, SqlClient.SqlClient> = E
     return rows.length > 0
   })
 
-  return { upsert, get, setStatus }
+  const listByStatus = (status: TenantStatus) =>
+    sql`SELECT id, name, status, created_at AS "createdAt" FROM tenants WHERE status = ${status}
+      ORDER BY id`.pipe(Effect.flatMap(decode))
+
+  return { upsert, get, setStatus, listByStatus }
 })
 
 /** Tag of the tenants service. `Tenants.layer` requires a `SqlClient` with migrations applied. */

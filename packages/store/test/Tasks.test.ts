@@ -98,33 +98,62 @@ for (const backend of backends) {
       }).pipe(Effect.provide(backend.layer()))
     )
 
-    it.effect("G-LOSS ledger: submitted = queued + running + succeeded + failed + cancelled", () =>
+    it.effect(
+      "G-LOSS ledger: submitted = queued + running + succeeded + failed + cancelled + dead-lettered",
+      () =>
+        Effect.gen(function* () {
+          const tasks = yield* Tasks
+          for (const id of ["q1", "q2", "r1", "s1", "s2", "f1", "c1", "d1"]) yield* tasks.create(task(id))
+          yield* tasks.create(task("g1", "globex"))
+          yield* tasks.markRunning("r1")
+          yield* tasks.complete("d1", { status: "dead_lettered", errorCode: "E", errorMessage: "m" })
+          yield* tasks.complete("s1", { status: "succeeded", output: null })
+          yield* tasks.complete("s2", { status: "succeeded", output: 1 })
+          yield* tasks.complete("f1", { status: "failed", errorCode: "E", errorMessage: "m" })
+          yield* tasks.complete("c1", { status: "cancelled", errorCode: "E", errorMessage: "m" })
+          expect(yield* tasks.ledger()).toEqual({
+            submitted: 9,
+            queued: 3,
+            running: 1,
+            succeeded: 2,
+            failed: 1,
+            cancelled: 1,
+            deadLettered: 1
+          })
+          expect(yield* tasks.ledger("acme")).toEqual({
+            submitted: 8,
+            queued: 2,
+            running: 1,
+            succeeded: 2,
+            failed: 1,
+            cancelled: 1,
+            deadLettered: 1
+          })
+          expect((yield* tasks.ledger("nobody")).submitted).toBe(0)
+        }).pipe(Effect.provide(backend.layer()))
+    )
+
+    it.effect("a crashed running task goes back to the queue with its crash counted; only running ones", () =>
       Effect.gen(function* () {
         const tasks = yield* Tasks
-        for (const id of ["q1", "q2", "r1", "s1", "s2", "f1", "c1"]) yield* tasks.create(task(id))
-        yield* tasks.create(task("g1", "globex"))
+        yield* tasks.create(task("r1"))
+        yield* tasks.create(task("q1"))
+        expect(yield* tasks.requeue("r1", "E_WORKER_CRASHED", "crashed")).toBe(false)
         yield* tasks.markRunning("r1")
-        yield* tasks.complete("s1", { status: "succeeded", output: null })
-        yield* tasks.complete("s2", { status: "succeeded", output: 1 })
-        yield* tasks.complete("f1", { status: "failed", errorCode: "E", errorMessage: "m" })
-        yield* tasks.complete("c1", { status: "cancelled", errorCode: "E", errorMessage: "m" })
-        expect(yield* tasks.ledger()).toEqual({
-          submitted: 8,
-          queued: 3,
-          running: 1,
-          succeeded: 2,
-          failed: 1,
-          cancelled: 1
+        expect(yield* tasks.requeue("r1", "E_WORKER_CRASHED", "crashed")).toBe(true)
+        yield* tasks.markRunning("r1")
+        const again = yield* tasks.get("acme", "r1")
+        expect(Option.getOrThrow(again)).toMatchObject({ status: "running", attempts: 2, crashes: 1 })
+        expect((yield* tasks.listByStatus(["queued"])).map((t) => t.id)).toEqual(["q1"])
+        expect((yield* tasks.listByStatus(["running"])).map((t) => t.id)).toEqual(["r1"])
+        expect(yield* tasks.activeInSession("acme", "acme-s1")).toHaveLength(2)
+        yield* tasks.complete("r1", {
+          status: "dead_lettered",
+          errorCode: "E_WORKER_CRASHED",
+          errorMessage: "m"
         })
-        expect(yield* tasks.ledger("acme")).toEqual({
-          submitted: 7,
-          queued: 2,
-          running: 1,
-          succeeded: 2,
-          failed: 1,
-          cancelled: 1
-        })
-        expect((yield* tasks.ledger("nobody")).submitted).toBe(0)
+        expect(yield* tasks.markRunning("r1")).toBe(false)
+        expect(yield* tasks.requeue("r1", "E", "m")).toBe(false)
       }).pipe(Effect.provide(backend.layer()))
     )
 

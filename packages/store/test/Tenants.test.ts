@@ -29,5 +29,16 @@ for (const backend of backends) {
         expect(Option.isNone(yield* tenants.get("nobody"))).toBe(true)
       }).pipe(Effect.provide(backend.layer()))
     )
+
+    it.effect("listByStatus lists exactly the tenants in that status", () =>
+      Effect.gen(function* () {
+        const tenants = yield* Tenants
+        for (const id of ["b", "a", "c"]) yield* tenants.upsert({ id, name: id })
+        yield* tenants.setStatus("c", "suspended")
+        yield* tenants.setStatus("a", "suspended")
+        expect((yield* tenants.listByStatus("suspended")).map((t) => t.id)).toEqual(["a", "c"])
+        expect((yield* tenants.listByStatus("active")).map((t) => t.id)).toEqual(["b"])
+      }).pipe(Effect.provide(backend.layer()))
+    )
   })
 }

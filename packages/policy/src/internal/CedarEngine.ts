@@ -22,6 +22,15 @@ export interface Engine {
   readonly policySetId: string
   /** The `@id` of every loaded policy, in load order. */
   readonly policyIds: ReadonlyArray<string>
+  /** The `@id`s of the policies annotated `@approval("required")`. */
+  readonly approvalIds: ReadonlySet<string>
+}
+
+/** One policy of a source: its `@id`, its text and whether it is annotated `@approval("required")`. */
+export interface SplitPolicy {
+  readonly id: string
+  readonly text: string
+  readonly approval: boolean
 }
 
 /** A request in Cedar's JSON form: entity uids are `{ type, id }` objects, never Cedar text. */
@@ -55,10 +64,14 @@ const describeThrown = (cause: unknown): string =>
 const guard = <A>(what: string, f: () => A): Effect.Effect<A, PolicyConfigError> =>
   Effect.try({ try: f, catch: (cause) => configError(`${what}: ${describeThrown(cause)}`) })
 
-const splitPolicies = (
+/**
+ * Splits a source into its policies, checking each has a unique-able `@id`, that tenant ids avoid
+ * `reservedPrefix`, that there are no templates and that `@approval` (if any) is `"required"`.
+ */
+export const splitPolicies = (
   source: PolicySource,
   reservedPrefix: string
-): Effect.Effect<ReadonlyArray<readonly [string, string]>, PolicyConfigError> =>
+): Effect.Effect<ReadonlyArray<SplitPolicy>, PolicyConfigError> =>
   Effect.gen(function* () {
     const parts = yield* guard("policy parse", () => Cedar.policySetTextToParts(source.text))
     if (parts.type === "failure") {
@@ -69,7 +82,7 @@ const splitPolicies = (
     if (parts.policy_templates.length > 0) {
       return yield* configError(`${source.origin} policies: templates are not supported`)
     }
-    const out: Array<readonly [string, string]> = []
+    const out: Array<SplitPolicy> = []
     for (const text of parts.policies) {
       const json = yield* guard("policy parse", () => Cedar.policyToJson(text))
       if (json.type === "failure") {
@@ -84,7 +97,11 @@ const splitPolicies = (
       if (source.origin === "tenant" && id.startsWith(reservedPrefix)) {
         return yield* configError(`tenant policy @id "${id}" uses the reserved "${reservedPrefix}" prefix`)
       }
-      out.push([id, text])
+      const approval = json.json.annotations?.approval
+      if (approval !== undefined && approval !== "required") {
+        return yield* configError(`policy "${id}": @approval must be "required"`)
+      }
+      out.push({ id, text, approval: approval === "required" })
     }
     return out
   })
@@ -101,6 +118,8 @@ export const load = (options: {
   readonly sources: ReadonlyArray<PolicySource>
   readonly policyKey: string
   readonly reservedPrefix: string
+  /** `false` validates only (nothing is pre-parsed into the wasm cache); default `true`. */
+  readonly preparse?: boolean
 }): Effect.Effect<Engine, PolicyConfigError> =>
   Effect.gen(function* () {
     const schemaCheck = yield* guard("schema parse", () => Cedar.checkParseSchema(options.schemaText))
@@ -109,11 +128,13 @@ export const load = (options: {
     }
     const policies: Record<string, string> = {}
     const policyIds: Array<string> = []
+    const approvalIds = new Set<string>()
     for (const source of options.sources) {
-      for (const [id, text] of yield* splitPolicies(source, options.reservedPrefix)) {
+      for (const { id, text, approval } of yield* splitPolicies(source, options.reservedPrefix)) {
         if (Object.hasOwn(policies, id)) return yield* configError(`duplicate policy @id "${id}"`)
         policies[id] = text
         policyIds.push(id)
+        if (approval) approvalIds.add(id)
       }
     }
     const policySet: Cedar.PolicySet = { staticPolicies: policies }
@@ -133,6 +154,7 @@ export const load = (options: {
     }
     const schemaName = `cordon.schema.${options.schemaKey}`
     const policySetId = `cordon.policies.${options.policyKey}`
+    if (options.preparse === false) return { schemaName, policySetId, policyIds, approvalIds }
     const schemaLoaded = yield* guard("schema pre-parse", () =>
       Cedar.preparseSchema(schemaName, options.schemaText)
     )
@@ -143,7 +165,7 @@ export const load = (options: {
     if (setLoaded.type === "failure") {
       return yield* configError(`policy pre-parse failed: ${formatErrors(setLoaded.errors).join("; ")}`)
     }
-    return { schemaName, policySetId, policyIds }
+    return { schemaName, policySetId, policyIds, approvalIds }
   })
 
 /**
@@ -176,3 +198,18 @@ export const evaluate = (engine: Engine, call: CedarCall): Evaluation => {
     errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`)
   }
 }
+
+/** cedar-wasm's bare `statefulIsAuthorized` (the `policy.cedar.raw` benchmark's baseline). */
+export const rawIsAuthorized: typeof Cedar.statefulIsAuthorized = Cedar.statefulIsAuthorized
+
+/** The stateful call `evaluate` makes for `call` on `engine` (for benchmarks comparing with the raw call). */
+export const statefulCall = (engine: Engine, call: CedarCall): Cedar.StatefulAuthorizationCall => ({
+  principal: call.principal,
+  action: call.action,
+  resource: call.resource,
+  context: call.context,
+  entities: call.entities,
+  preparsedSchemaName: engine.schemaName,
+  preparsedPolicySetId: engine.policySetId,
+  validateRequest: true
+})

@@ -20,9 +20,14 @@ export const evaluationError = (policyVersion: string, errors: ReadonlyArray<str
 /**
  * The decision for `evaluation`: `Failed` or any policy error → `E_POLICY_EVALUATION`; allow
  * (with at least one satisfied `permit`) → `code: null`; deny → {@link denyCodeFor} the satisfied
- * `forbid`s. `determiningPolicies` are sorted.
+ * `forbid`s (with `approvalIds`, the `@approval("required")` policies). `determiningPolicies` are
+ * sorted.
  */
-export const fromEvaluation = (evaluation: Evaluation, policyVersion: string): PolicyDecision => {
+export const fromEvaluation = (
+  evaluation: Evaluation,
+  policyVersion: string,
+  approvalIds: ReadonlySet<string> = new Set()
+): PolicyDecision => {
   if (evaluation._tag === "Failed") return evaluationError(policyVersion, evaluation.errors)
   if (evaluation.errors.length > 0) return evaluationError(policyVersion, evaluation.errors)
   const determiningPolicies = [...evaluation.reasons].sort()
@@ -34,7 +39,7 @@ export const fromEvaluation = (evaluation: Evaluation, policyVersion: string): P
   }
   return {
     decision: "deny",
-    code: denyCodeFor(determiningPolicies),
+    code: denyCodeFor(determiningPolicies, approvalIds),
     determiningPolicies,
     policyVersion,
     errors: []
