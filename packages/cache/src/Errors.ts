@@ -46,11 +46,13 @@ export class CacheError extends Schema.TaggedError<CacheError>()("CacheError", {
  *
  * - `E_CACHE_SCOPE` / `session-not-open`: the session has no open cache in this worker's registry
  *   (caches of other sessions are never reachable).
- * - `E_TENANT_MISMATCH` / `tenant-mismatch`: the registry is bound to another tenant.
+ * - `E_CACHE_SCOPE` / `session-mismatch`: code running for one session (see `CacheBinding`) asked
+ *   for, opened or ended the cache of another session (threat MC-01).
+ * - `E_TENANT_MISMATCH` / `tenant-mismatch`: the registry (or the binding) is for another tenant.
  */
 export class CacheScopeError extends Schema.TaggedError<CacheScopeError>()("CacheScopeError", {
   code: Schema.Literal("E_CACHE_SCOPE", "E_TENANT_MISMATCH"),
-  reason: Schema.Literal("session-not-open", "tenant-mismatch")
+  reason: Schema.Literal("session-not-open", "session-mismatch", "tenant-mismatch")
 }) {
   override get message(): string {
     return `session cache out of scope: ${this.reason}`
@@ -96,17 +98,47 @@ export class SecretInCacheError extends Schema.TaggedError<SecretInCacheError>()
 }
 
 /**
- * A write would take the session cache past its quota and was refused; nothing was written.
- * `reason`: `entries` (entry count across all namespaces) or `bytes` (sealed value bytes).
+ * A write would take a cache past a limit and was refused; nothing was written, the file is intact.
+ *
+ * - `reason`: `entries` (entry count across all namespaces), `bytes` (sealed value bytes) or `disk`
+ *   (SQLite reported `SQLITE_FULL`: the file reached `maxFileBytes` or the disk is full).
+ * - `scope`: `session` (this session's limits or file) or `tenant` (the sum over the tenant's open
+ *   sessions, enforced by the registry).
  */
 export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
   code: Schema.Literal("E_QUOTA_EXCEEDED").pipe(
     Schema.propertySignature,
     Schema.withConstructorDefault(() => "E_QUOTA_EXCEEDED" as const)
   ),
-  reason: Schema.Literal("entries", "bytes")
+  reason: Schema.Literal("entries", "bytes", "disk"),
+  scope: Schema.Literal("session", "tenant").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "session" as const)
+  )
 }) {
   override get message(): string {
-    return `session cache quota exceeded: ${this.reason}`
+    return `${this.scope} cache quota exceeded: ${this.reason}`
+  }
+}
+
+/**
+ * An embedding could not be produced. `code` is always `E_EMBEDDING`; messages never contain the
+ * input text, the provider's URL or its api key.
+ *
+ * - `dimension`: the model returned a vector whose length is not the configured dimension.
+ * - `malformed`: the model returned something that is not a finite number vector (or no vector).
+ * - `provider`: the request failed (transport error, HTTP status, unreadable response); `status`
+ *   carries the HTTP status when there was one.
+ */
+export class EmbeddingError extends Schema.TaggedError<EmbeddingError>()("EmbeddingError", {
+  code: Schema.Literal("E_EMBEDDING").pipe(
+    Schema.propertySignature,
+    Schema.withConstructorDefault(() => "E_EMBEDDING" as const)
+  ),
+  reason: Schema.Literal("dimension", "malformed", "provider"),
+  status: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    return `embedding failed: ${this.reason}${this.status === undefined ? "" : ` (HTTP ${this.status})`}`
   }
 }

@@ -27,13 +27,22 @@ const copyRow = (
   Effect.gen(function* () {
     const source = yield* withRawDb(
       yield* pathOf(root, from),
-      (sql) => sql<{ value: Uint8Array }>`SELECT value FROM ${sql(table)} WHERE key = ${key}`
+      (sql) =>
+        sql<{
+          value: Uint8Array
+          expires_at: number
+        }>`SELECT value, expires_at FROM ${sql(table)} WHERE key = ${key}`
     )
     expect(source).toHaveLength(1)
-    yield* withRawDb(
-      yield* pathOf(root, to),
-      (sql) =>
-        sql`INSERT OR REPLACE INTO ${sql(target.asTable ?? table)} (key, value) VALUES (${target.asKey ?? key}, ${source[0]!.value})`
+    // replaces the target row in place (keys are unique per table; a duplicate key refuses the file)
+    yield* withRawDb(yield* pathOf(root, to), (sql) =>
+      sql.withTransaction(
+        Effect.zipRight(
+          sql`DELETE FROM ${sql(target.asTable ?? table)} WHERE key = ${target.asKey ?? key}`,
+          sql`INSERT INTO ${sql(target.asTable ?? table)} (key, value, expires_at)
+            VALUES (${target.asKey ?? key}, ${source[0]!.value}, ${source[0]!.expires_at})`
+        )
+      )
     )
   }).pipe(Effect.orDie)
 

@@ -115,16 +115,27 @@ describe("SessionCache quotas", () => {
   it.scoped("refuses writes past maxBytes, counting only the delta of an overwrite", () =>
     Effect.gen(function* () {
       const root = yield* tempDir
-      const cache = yield* open(root, { maxBytes: 400 })
+      // a summary record is its text plus a fixed overhead (fields, provenance, seal)
+      const probe = yield* openSessionCache({
+        rootDir: root,
+        tenant: "acme",
+        session: "probe",
+        dimension: DIM,
+        dataKey: keyFor("p")
+      })
+      yield* probe.putSummary("a", "x".repeat(200))
+      const overhead = (yield* probe.usage()).bytes - 200
+      expect(overhead).toBeGreaterThan(28)
+      const maxBytes = 2 * overhead + 350
+      const cache = yield* open(root, { maxBytes })
       yield* cache.putSummary("a", "x".repeat(200))
       const used = yield* cache.usage()
-      expect(used.bytes).toBeGreaterThan(200)
-      expect(used.bytes).toBeLessThan(300)
-      expect([used.maxBytes, used.maxEntries]).toEqual([400, 10_000])
+      expect(used.bytes).toBe(overhead + 200)
+      expect([used.maxBytes, used.maxEntries]).toEqual([maxBytes, 10_000])
       const before = fileBytes(cache.path)
       const big = yield* Effect.flip(cache.putSummary("b", "y".repeat(200)))
-      expect(big._tag === "QuotaExceeded" && big.reason).toBe("bytes")
-      const grow = yield* Effect.flip(cache.putSummary("a", "x".repeat(400)))
+      expect(big._tag === "QuotaExceeded" && [big.reason, big.scope]).toEqual(["bytes", "session"])
+      const grow = yield* Effect.flip(cache.putSummary("a", "x".repeat(overhead + 400)))
       expect(grow._tag === "QuotaExceeded" && grow.reason).toBe("bytes")
       expect(unchanged(cache.path, before)).toBe(true)
       expect((yield* cache.usage()).bytes).toBe(used.bytes)
@@ -137,7 +148,7 @@ describe("SessionCache quotas", () => {
       const final = yield* cache.usage()
       yield* cache.close()
       // usage is recomputed from the file on reopen, so the limit still holds
-      const reopened = yield* open(root, { maxBytes: 400 })
+      const reopened = yield* open(root, { maxBytes })
       expect(yield* reopened.usage()).toEqual(final)
       const again = yield* Effect.flip(reopened.putSummary("c", "z".repeat(200)))
       expect(again._tag === "QuotaExceeded" && again.reason).toBe("bytes")

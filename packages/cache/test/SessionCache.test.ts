@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
@@ -53,17 +54,23 @@ describe("SessionCache", () => {
         taskId: "t1",
         retrievedAt: 42
       })
-      yield* cache.putDocument({ key: "doc2", source: "kb", content: "kb text" })
-      expect(yield* cache.getDocument("doc")).toEqual(
+      yield* cache.putDocument({ key: "doc2", source: "kb", content: "kb text", trust: "trusted" })
+      const doc = yield* cache.getDocument("doc")
+      expect(doc).toEqual(
         Option.some({
           key: "doc",
           source: "https://example.test/p",
           content: "page",
           taskId: "t1",
-          retrievedAt: 42
+          retrievedAt: 42,
+          contentHash: `sha256:${createHash("sha256").update("page").digest("hex")}`,
+          trust: "untrusted",
+          expiresAt: expect.any(Number)
         })
       )
-      expect(Option.map(yield* cache.getDocument("doc2"), (d) => d.taskId)).toEqual(Option.some(null))
+      expect(Option.map(yield* cache.getDocument("doc2"), (d) => [d.taskId, d.trust])).toEqual(
+        Option.some([null, "trusted"])
+      )
       expect(yield* cache.stats()).toEqual({ summaries: 1, embeddings: 0, documents: 2 })
     })
   )

@@ -3,18 +3,21 @@
  *
  * @internal
  */
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { CacheError } from "../Errors.js"
 
 /** Longest accepted entry key, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 1024
+/** Longest accepted task id, in UTF-16 code units. */
+export const MAX_TASK_ID_LENGTH = 256
+/** Longest accepted TTL: one year, in seconds. */
+export const MAX_TTL_SECONDS = 31_536_000
+/** TTL of writes that give none, unless the cache is opened with another: one day, in seconds. */
+export const DEFAULT_TTL_SECONDS = 86_400
 
 export const fail = (reason: CacheError["reason"], cause?: unknown) =>
   Effect.fail(cause === undefined ? new CacheError({ reason }) : new CacheError({ reason, cause }))
-
-export const sqlError = (cause: SqlError) => new CacheError({ reason: "sql", cause })
 
 /** Decodes with `schema`; a failure is `CacheError` reason `corrupt`. */
 export const decode =
@@ -25,28 +28,17 @@ export const decode =
       (cause) => new CacheError({ reason: "corrupt", cause })
     )
 
-export const checkKey = (key: string) =>
-  typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_LENGTH
-    ? Effect.void
-    : fail("invalid-argument")
-
-/** Serialises `meta` (default `{}`), which must be a JSON object. */
-export const encodeMeta = (meta: Readonly<Record<string, unknown>> | undefined) =>
-  Effect.suspend(() => {
-    const value = meta ?? {}
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("invalid-argument")
-    return Effect.try({
-      try: () => JSON.stringify(value),
-      catch: (cause) => new CacheError({ reason: "invalid-argument", cause })
-    })
-  })
-
-export const checkVector = (vector: Float32Array, dimension: number) => {
-  if (!(vector instanceof Float32Array) || vector.length !== dimension) return fail("dimension")
-  for (let i = 0; i < vector.length; i++) if (!Number.isFinite(vector[i]!)) return fail("invalid-argument")
-  return Effect.void
-}
-
 /** `true` for an integer in `[1, max]`. */
 export const isPositiveInteger = (value: unknown, max = Number.MAX_SAFE_INTEGER): value is number =>
   typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= max
+
+/** `true` for a task id of 1 to 256 characters. */
+export const isTaskId = (value: unknown): value is string =>
+  typeof value === "string" && value.length > 0 && value.length <= MAX_TASK_ID_LENGTH
+
+/** `true` for a TTL in seconds: an integer in `[1, MAX_TTL_SECONDS]`. */
+export const isTtl = (value: unknown): value is number => isPositiveInteger(value, MAX_TTL_SECONDS)
+
+/** `true` for `"trusted"` or `"untrusted"`. */
+export const isTrust = (value: unknown): value is "trusted" | "untrusted" =>
+  value === "trusted" || value === "untrusted"
