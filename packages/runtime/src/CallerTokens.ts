@@ -27,11 +27,34 @@ export class CallerTokenInvalid extends Schema.TaggedError<CallerTokenInvalid>()
   reason: Schema.String
 }) {}
 
+/**
+ * Roles a caller token may carry in its optional `roles` claim (an array of these strings):
+ * `policy-admin` manages the tenant's policy sets, `approver` decides human approvals.
+ */
+export const CallerRoles = ["policy-admin", "approver"] as const
+export type CallerRole = (typeof CallerRoles)[number]
+
+const isRole = (r: unknown): r is CallerRole =>
+  typeof r === "string" && (CallerRoles as ReadonlyArray<string>).includes(r)
+
 export interface CallerTokensApi {
-  /** Verifies a compact caller token; yields its tenant and user. Fails with `CallerTokenInvalid`. */
-  readonly verify: (token: string) => Effect.Effect<{ tenant: string; user: string }, CallerTokenInvalid>
-  /** Mints a caller token for `tenant`/`user`, valid `ttlSec` seconds (default 3,600). Development only. */
-  readonly mint: (tenant: string, user: string, ttlSec?: number) => Effect.Effect<string, CallerTokenInvalid>
+  /**
+   * Verifies a compact caller token; yields its tenant, user and roles (empty without a `roles` claim).
+   * A `roles` claim that is not an array of known roles is refused. Fails with `CallerTokenInvalid`.
+   */
+  readonly verify: (
+    token: string
+  ) => Effect.Effect<{ tenant: string; user: string; roles: ReadonlyArray<CallerRole> }, CallerTokenInvalid>
+  /**
+   * Mints a caller token for `tenant`/`user`, valid `ttlSec` seconds (default 3,600), with `roles` (default
+   * none). Development only.
+   */
+  readonly mint: (
+    tenant: string,
+    user: string,
+    ttlSec?: number,
+    roles?: ReadonlyArray<CallerRole>
+  ) => Effect.Effect<string, CallerTokenInvalid>
 }
 
 export class CallerTokens extends Context.Tag("@cordon/runtime/CallerTokens")<
@@ -87,14 +110,17 @@ export const layerDev = (dataDir: string): Layer.Layer<CallerTokens> =>
             const user = payload.sub
             if (typeof tenant !== "string" || !TENANT.test(tenant)) return yield* invalid("bad tenant claim")
             if (typeof user !== "string" || !USER.test(user)) return yield* invalid("bad subject claim")
-            return { tenant, user }
+            const claimed = payload.roles ?? []
+            if (!Array.isArray(claimed) || !claimed.every(isRole)) return yield* invalid("bad roles claim")
+            return { tenant, user, roles: [...new Set(claimed)] }
           }),
-        mint: (tenant, user, ttlSec = 3600) =>
+        mint: (tenant, user, ttlSec = 3600, roles = []) =>
           Effect.gen(function* () {
             if (!TENANT.test(tenant)) return yield* invalid("invalid tenant id")
             if (!USER.test(user)) return yield* invalid("invalid user id")
+            if (!roles.every(isRole)) return yield* invalid("invalid role")
             return yield* Effect.promise(() =>
-              new jose.SignJWT({ tnt: tenant })
+              new jose.SignJWT(roles.length === 0 ? { tnt: tenant } : { tnt: tenant, roles: [...roles] })
                 .setProtectedHeader({ alg: "EdDSA", typ: CALLER_TOKEN_TYPE, kid: key.kid })
                 .setIssuer(DEV_ISSUER)
                 .setAudience(CALLER_AUDIENCE)

@@ -35,3 +35,14 @@ export class WorkerUnavailable extends Schema.TaggedError<WorkerUnavailable>()("
   code: Schema.Literal("E_WORKER_UNAVAILABLE"),
   reason: Schema.String
 }) {}
+
+export class TenantSuspended extends Schema.TaggedError<TenantSuspended>()("TenantSuspended", {
+  code: Schema.Literal("E_TENANT_SUSPENDED"),
+  tenant: Schema.String
+}) {}
+
+/** A per-tenant limit was reached; `reason` names it (`queue`, `jobs`, `calls`, `spawn`, ...). */
+export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
+  code: Schema.Literal("E_QUOTA_EXCEEDED"),
+  reason: Schema.String
+}) {}

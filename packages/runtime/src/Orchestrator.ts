@@ -1,20 +1,29 @@
 /**
- * The broker's front door: opens and ends sessions, accepts tasks, runs each task in its own scope on the
- * tenant's worker, and answers queries — always for the caller's tenant only. Every credential a task mints
- * is bound to the task's scope and revoked when the task ends, before its final status is written.
+ * The broker's front door: opens and ends sessions, accepts tasks into the durable queue, runs them
+ * fairly on the tenants' workers, and answers queries — always for the caller's tenant only.
+ *
+ * Every task is a row of the `tasks` table before it is acknowledged; the in-memory `FairQueue` is only
+ * the dispatch order and is rebuilt from the table at boot. A task runs in its own scope (one
+ * `FiberMap` entry): every credential it mints is bound to that scope and revoked on any exit, before
+ * its final status is written. A worker crash sends an idempotent agent's task back to the queue until it
+ * has crashed `maxTaskCrashes` workers (then it is dead-lettered); any other task fails with the crash
+ * code. After a restart, tasks found `running` are treated as caught in a crash and queued tasks run.
+ * The ledger always balances: `submitted = succeeded + failed + cancelled + dead_lettered + in flight`.
  */
-import { Authorizer } from "@cordon/policy/Authorizer"
+import { sessionCacheFiles, sessionCachePath } from "@cordon/cache/CachePath"
 import type { KeyRing } from "@cordon/identity/KeyRing"
 import type { RevocationList } from "@cordon/identity/RevocationList"
-import { TokenService } from "@cordon/identity/TokenService"
-import { sessionCacheFiles, sessionCachePath } from "@cordon/cache/CachePath"
+import type { TokenService } from "@cordon/identity/TokenService"
+import { Authorizer } from "@cordon/policy/Authorizer"
 import type { AuditLog } from "@cordon/store/AuditLog"
 import type { Credentials } from "@cordon/store/Credentials"
-import type { Session, Task, TraceEvent } from "@cordon/store/Model"
+import { Jobs } from "@cordon/store/Jobs"
+import type { Session, Task, TaskLedger, TraceEvent } from "@cordon/store/Model"
 import { Sessions } from "@cordon/store/Sessions"
 import { Tasks } from "@cordon/store/Tasks"
 import { Tenants } from "@cordon/store/Tenants"
 import { TraceStore } from "@cordon/store/TraceStore"
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -24,14 +33,23 @@ import * as Fiber from "effect/Fiber"
 import * as FiberMap from "effect/FiberMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Cause from "effect/Cause"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { InvalidRequest, NotFound, SessionClosed, type WorkerUnavailable } from "./Errors.js"
-import { agentUri } from "./internal/paths.js"
-import { bindCredential, decider, runAgentOn, type TaskRun, tokenSummary } from "./internal/taskRun.js"
-import { makeTracer } from "./internal/tracing.js"
+import {
+  InvalidRequest,
+  NotFound,
+  QuotaExceeded,
+  SessionClosed,
+  TenantSuspended,
+  type WorkerUnavailable
+} from "./Errors.js"
+import { FairQueue } from "./FairQueue.js"
+import { recordLifecycle } from "./internal/auditing.js"
+import { tenantDirOf } from "./internal/paths.js"
+import { executeTask, isCrash } from "./internal/taskExecution.js"
 import { EndSession, OpenSession, RemoteFailure, ScanSession } from "./Protocol.js"
 import { Revocations } from "./Revocations.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
@@ -51,23 +69,40 @@ export interface SubmitRequest {
   readonly input: unknown
 }
 
+/** What a tenant suspension did (also the summary audit record's reason). */
+export interface SuspensionSummary {
+  readonly tenant: string
+  readonly cancelledTasks: number
+  readonly cancelledJobs: number
+  readonly revokedCredentials: number
+  readonly endedSessions: number
+}
+
 export interface OrchestratorApi {
   /** Opens a session for the caller; `ttlSec` defaults to the configured session lifetime. */
-  readonly openSession: (caller: Caller, ttlSec?: number) => Effect.Effect<Session>
+  readonly openSession: (caller: Caller, ttlSec?: number) => Effect.Effect<Session, TenantSuspended>
   readonly getSession: (caller: Caller, id: string) => Effect.Effect<Session, NotFound>
   /**
-   * Ends a session: interrupts its running tasks (their credentials are revoked as their scopes close),
-   * shreds its cache file (with `-wal`/`-shm`) and marks it ended. Idempotent.
+   * Ends a session: cancels its pending jobs and its queued and running tasks (their credentials are
+   * revoked as their scopes close), revokes what is left of its credentials, shreds its cache file (with
+   * `-wal`/`-shm`), forgets its data key and marks it ended. Idempotent.
    */
   readonly endSession: (caller: Caller, id: string) => Effect.Effect<Session, NotFound>
   /**
-   * Accepts a task. Fails with `InvalidRequest` (unknown agent or intent, or the agent does not accept the
-   * intent), `NotFound` (no such session for this tenant) or `SessionClosed`; nothing is written then.
+   * Accepts a task into the durable queue. Fails with `InvalidRequest` (unknown agent or intent, or the
+   * agent does not accept the intent), `NotFound` (no such session for this caller), `SessionClosed`,
+   * `TenantSuspended`, or `QuotaExceeded` (reason `queue`: the tenant's queue is full); nothing is
+   * written then.
    */
   readonly submit: (
     caller: Caller,
     request: SubmitRequest
-  ) => Effect.Effect<Task, InvalidRequest | NotFound | SessionClosed>
+  ) => Effect.Effect<Task, InvalidRequest | NotFound | SessionClosed | TenantSuspended | QuotaExceeded>
+  /**
+   * Cancels a task: a queued one never runs, a running one is interrupted (its credentials revoked).
+   * Ends `cancelled` with `E_CANCELLED`; a task already finished is returned unchanged. Idempotent.
+   */
+  readonly cancel: (caller: Caller, id: string) => Effect.Effect<Task, NotFound>
   /** Waits for a task of the caller's tenant to finish and returns it. */
   readonly await: (caller: Caller, id: string) => Effect.Effect<Task, NotFound>
   readonly getTask: (caller: Caller, id: string) => Effect.Effect<Task, NotFound>
@@ -84,8 +119,22 @@ export interface OrchestratorApi {
     caller: Caller,
     session: string,
     needles: ReadonlyArray<string>
-  ) => Effect.Effect<ReadonlyArray<number>, NotFound | WorkerUnavailable | RemoteFailure>
-  /** Waits until no task is running (for orderly shutdown and the demo). */
+  ) => Effect.Effect<ReadonlyArray<number>, NotFound | WorkerUnavailable | QuotaExceeded | RemoteFailure>
+  /**
+   * Operator kill switch (OR-03): stops the tenant's new work (`E_TENANT_SUSPENDED`), cancels its queued
+   * and running tasks and pending jobs, revokes every credential (`tenant_offboarded`), stops its worker,
+   * ends its sessions and shreds their caches, and writes one `tenant.suspend` audit record. With
+   * `purge`, the tenant's whole data directory is deleted too (offboarding). Idempotent.
+   */
+  readonly suspendTenant: (
+    tenant: string,
+    options?: { readonly purge?: boolean }
+  ) => Effect.Effect<SuspensionSummary>
+  /** Lets a suspended tenant work again (new sessions and tasks); nothing cancelled comes back. */
+  readonly resumeTenant: (tenant: string) => Effect.Effect<void>
+  /** The task ledger, of one tenant or of all. */
+  readonly ledger: (tenant?: string) => Effect.Effect<TaskLedger>
+  /** Waits until no task is queued or running (for orderly shutdown and the demo). */
   readonly drain: Effect.Effect<void>
 }
 
@@ -108,23 +157,55 @@ export class Orchestrator extends Context.Tag("@cordon/runtime/Orchestrator")<
 >() {}
 
 /** `<prefix>-<128 random bits in hex>`: unguessable, and a valid identifier (lower-case, ≤ 63). */
-const newId = (prefix: string) => `${prefix}-${randomBytes(16).toString("hex")}`
+export const newId = (prefix: string) => `${prefix}-${randomBytes(16).toString("hex")}`
+
+/** Why a running task is being interrupted, when it is not a plain cancel. */
+interface StopReason {
+  readonly code: string
+  readonly message: string
+}
 
 export const make = Effect.gen(function* () {
   const config = yield* RuntimeConfig
   const team = yield* TeamRegistry
   const pool = yield* TenantWorkerPool
-  const tokens = yield* TokenService
   const revocations = yield* Revocations
-  const authorizer = yield* Authorizer
   const tenants = yield* Tenants
   const sessions = yield* Sessions
   const tasks = yield* Tasks
+  const jobs = yield* Jobs
   const traces = yield* TraceStore
+  const authorizer = yield* Authorizer
   const context = yield* Effect.context<
-    RuntimeConfig | Authorizer | TokenService | KeyRing | RevocationList | Credentials | AuditLog | TraceStore
+    | RuntimeConfig
+    | TeamRegistry
+    | TenantWorkerPool
+    | Revocations
+    | Authorizer
+    | TokenService
+    | KeyRing
+    | RevocationList
+    | Credentials
+    | AuditLog
+    | TraceStore
+    | Jobs
   >()
   const fibers = yield* FiberMap.make<string, void, never>()
+  const queue = new FairQueue({
+    tenantConcurrency: config.tenantConcurrency,
+    maxRunning: config.maxRunning,
+    tenantQueueLimit: config.tenantQueueLimit
+  })
+  /** Queued and running tasks, by id (the rows as last written). */
+  const inFlight = new Map<string, Task>()
+  /** Tasks being interrupted for a reason other than a caller's cancel. */
+  const stopReasons = new Map<string, StopReason>()
+  const idle = new Set<() => void>()
+  const lifecycle = (e: Parameters<typeof recordLifecycle>[0]) =>
+    recordLifecycle(e).pipe(Effect.provide(context), Effect.asVoid)
+  const wake = yield* Queue.sliding<void>(1)
+  const signal = Queue.offer(wake, undefined)
+
   // Session data keys (AES-256) by `<tenant>/<session>`: in memory only, forgotten when the session ends.
   // After a restart they are gone, so every leftover session cache file is unreadable: shred them now.
   const sessionKeys = new Map<string, string>()
@@ -138,16 +219,19 @@ export const make = Effect.gen(function* () {
     return key
   }
   yield* Effect.promise(() => shredLeftoverCaches(config.dataDir))
-  const taskSession = new Map<string, string>()
-  const semaphores = new Map<string, Effect.Semaphore>()
-  const semaphoreOf = (tenant: string) => {
-    let s = semaphores.get(tenant)
-    if (s === undefined) {
-      s = Effect.unsafeMakeSemaphore(config.tenantConcurrency)
-      semaphores.set(tenant, s)
-    }
-    return s
+  for (const t of yield* tenants.listByStatus("suspended").pipe(Effect.orDie)) {
+    authorizer.setTenantStatus(t.id, "suspended")
   }
+
+  const requireActiveTenant = (tenant: string) =>
+    tenants.get(tenant).pipe(
+      Effect.orDie,
+      Effect.flatMap((t) =>
+        Option.isSome(t) && t.value.status === "suspended"
+          ? Effect.fail(new TenantSuspended({ code: "E_TENANT_SUSPENDED", tenant }))
+          : Effect.void
+      )
+    )
 
   /**
    * A session is the caller's only if it belongs to the caller's tenant AND user: another user's session,
@@ -175,161 +259,253 @@ export const make = Effect.gen(function* () {
       Effect.mapError(() => new NotFound({ code: "E_NOT_FOUND", resource: "task", id }))
     )
 
-  /** Runs one task inside its own scope; returns its outcome for the ledger. */
-  const execute = (task: Task, session: Session) =>
-    Effect.gen(function* () {
-      const tracer = yield* makeTracer(task.tenant, task.id).pipe(Effect.provide(context))
-      const intent = team.intents.get(task.intent)!
-      const rootSpan = yield* tracer.start("task", `${task.agent} · ${task.intent}`, null, {
-        session: task.session,
-        user: session.userId
-      })
-      const outcome = yield* Effect.scoped(
-        Effect.gen(function* () {
-          const scope = yield* Effect.scope
-          const worker = yield* pool.get(task.tenant)
-          yield* worker
-            .executeEffect(
-              new OpenSession({ session: task.session, dataKey: dataKeyOf(task.tenant, task.session) })
-            )
-            .pipe(
-              Effect.mapError(
-                () => new RemoteFailure({ code: "E_CACHE", reason: "session cache could not open" })
-              )
-            )
-          const run: TaskRun = {
-            tenant: task.tenant,
-            session: task.session,
-            user: session.userId,
-            txn: task.id,
-            intent,
-            team,
-            worker,
-            tracer,
-            scope,
-            revoke: (tokens, reason) =>
-              Effect.zipRight(
-                revocations.revokeIds(task.tenant, tokens, reason),
-                Effect.asVoid(
-                  tracer.event(
-                    "revocation",
-                    `revoke ${tokens.map((t) => t.jti.slice(0, 8)).join(",")}`,
-                    rootSpan,
-                    "ok",
-                    { reason }
-                  )
-                )
-              )
-          }
-          const startDecision = yield* authorizer.authorize({
-            principal: {
-              tenant: task.tenant,
-              agent: task.agent,
-              spiffeId: agentUri(config.trustDomain, task.tenant, task.agent),
-              handoffs: team.agents.get(task.agent)?.handoffs ?? []
-            },
-            action: "StartTask",
-            resource: { type: "Session", tenant: session.tenant, id: session.id },
-            context: {
-              tenant: task.tenant,
-              session: task.session,
-              intent: { name: intent.name, tools: intent.tools, agents: intent.agents },
-              depth: 0,
-              actors: [],
-              now: Math.floor(Date.now() / 1000)
-            }
-          })
-          yield* decider(
-            run,
-            [],
-            task.agent,
-            rootSpan
-          )(
-            { action: "StartTask", resource: `${session.tenant}/Session/${session.id}`, name: session.id },
-            startDecision
-          ).pipe(Effect.provide(context))
-          if (startDecision.decision === "deny") {
-            return yield* new RemoteFailure({
-              code: startDecision.code ?? "E_POLICY_DENY",
-              reason: "task start denied"
-            })
-          }
-          const minted = yield* tokens
-            .mintRoot({
-              tenant: task.tenant,
-              session: task.session,
-              user: session.userId,
-              txn: task.id,
-              agent: task.agent,
-              intent: intent.name,
-              scopes: intent.scopes,
-              ttlSeconds: config.tokenTtlSec,
-              notAfter: Math.floor(session.expiresAt / 1000),
-              trustDomain: config.trustDomain
-            })
-            .pipe(Effect.mapError((e) => new RemoteFailure({ code: e.code, reason: e.reason })))
-          yield* bindCredential(run, minted.claims, task.agent).pipe(Effect.provide(context), Effect.orDie)
-          yield* tracer.event(
-            "handoff",
-            `mint root → ${task.agent}`,
-            rootSpan,
-            "ok",
-            tokenSummary(minted.claims)
-          )
-          return yield* runAgentOn(
-            run,
-            task.agent,
-            task.input,
-            [minted.token],
-            minted.claims.jti,
-            rootSpan
-          ).pipe(Effect.provide(context))
+  const notifyIfIdle = () => {
+    if (inFlight.size > 0) return
+    for (const resolve of idle) resolve()
+    idle.clear()
+  }
+
+  /** Writes a terminal status; the task leaves the in-memory queue view. */
+  const finish = (
+    id: string,
+    outcome:
+      | { readonly status: "succeeded"; readonly output: unknown }
+      | {
+          readonly status: "failed" | "cancelled" | "dead_lettered"
+          readonly errorCode: string
+          readonly errorMessage: string
+        }
+  ) =>
+    tasks.complete(id, outcome).pipe(
+      Effect.ignoreLogged,
+      Effect.ensuring(
+        Effect.sync(() => {
+          inFlight.delete(id)
+          stopReasons.delete(id)
+          notifyIfIdle()
         })
-      ).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(config.taskTimeoutMs),
-          onTimeout: () => new RemoteFailure({ code: "E_TASK_TIMEOUT", reason: "task deadline exceeded" })
-        }),
-        Effect.catchTag("WorkerUnavailable", (e: WorkerUnavailable) =>
-          Effect.fail(new RemoteFailure({ code: e.code, reason: e.reason }))
-        ),
-        Effect.exit
-      )
-      if (Exit.isSuccess(outcome)) {
-        yield* tracer.end(rootSpan, "ok")
-        yield* tasks
-          .complete(task.id, { status: "succeeded", output: outcome.value })
-          .pipe(Effect.ignoreLogged)
-        return
-      }
-      const failure = Cause.failureOption(outcome.cause)
-      const interrupted = Cause.isInterruptedOnly(outcome.cause)
-      const code = Option.isSome(failure) ? failure.value.code : interrupted ? "E_CANCELLED" : "E_INTERNAL"
-      const message = Option.isSome(failure)
-        ? failure.value.reason
-        : interrupted
-          ? "task cancelled"
-          : "internal error"
-      if (!interrupted && Option.isNone(failure)) yield* Effect.logError("task failed", outcome.cause)
-      yield* tracer.end(rootSpan, "error", { code })
-      yield* tasks
-        .complete(task.id, {
-          status: interrupted ? "cancelled" : "failed",
-          errorCode: code,
-          errorMessage: message
-        })
-        .pipe(Effect.ignoreLogged)
-    }).pipe(
-      Effect.onInterrupt(() =>
-        tasks
-          .complete(task.id, {
-            status: "cancelled",
-            errorCode: "E_CANCELLED",
-            errorMessage: "task cancelled"
-          })
-          .pipe(Effect.ignoreLogged)
       )
     )
+
+  /** Puts an accepted task in the dispatch order (beyond the tenant's queue limit only when `force`). */
+  const enqueue = (task: Task, force: boolean) => {
+    if (!queue.enqueue(task.tenant, task.id, { force })) return false
+    inFlight.set(task.id, task)
+    return true
+  }
+
+  /** A crashed attempt: retry an idempotent agent's task, dead-letter a poison pill, fail the rest. */
+  const afterCrash = (task: Task, code: string, message: string) =>
+    Effect.gen(function* () {
+      const crashes = task.crashes + 1
+      const idempotent = team.agents.get(task.agent)?.idempotent === true
+      if (idempotent && crashes < config.maxTaskCrashes) {
+        const requeued = yield* tasks.requeue(task.id, code, message).pipe(Effect.orElseSucceed(() => false))
+        if (requeued) {
+          enqueue({ ...task, status: "queued", crashes }, true)
+          return
+        }
+      }
+      if (idempotent) {
+        yield* finish(task.id, {
+          status: "dead_lettered",
+          errorCode: code,
+          errorMessage: `dead-lettered after ${crashes} worker crashes: ${message}`
+        })
+        yield* lifecycle({
+          tenant: task.tenant,
+          session: task.session,
+          action: "task.dead_letter",
+          resource: `${task.tenant}/Task/${task.id}`,
+          reason: JSON.stringify({ crashes, code }),
+          errorCode: code
+        }).pipe(Effect.ignoreLogged)
+        return
+      }
+      yield* finish(task.id, { status: "failed", errorCode: code, errorMessage: message })
+    })
+
+  /** Runs one dispatched task to its next state. */
+  const runOne = (id: string) =>
+    Effect.gen(function* () {
+      const task = inFlight.get(id)
+      if (task === undefined) return
+      const started = yield* tasks.markRunning(id).pipe(Effect.orElseSucceed(() => false))
+      if (!started) {
+        inFlight.delete(id)
+        return notifyIfIdle()
+      }
+      const running: Task = { ...task, status: "running", attempts: task.attempts + 1 }
+      inFlight.set(id, running)
+      const tenant = yield* tenants.get(task.tenant).pipe(Effect.orDie)
+      if (Option.isSome(tenant) && tenant.value.status === "suspended") {
+        return yield* finish(id, {
+          status: "cancelled",
+          errorCode: "E_TENANT_SUSPENDED",
+          errorMessage: "tenant suspended"
+        })
+      }
+      const session = yield* sessions.get(task.tenant, task.session).pipe(Effect.orDie)
+      if (
+        Option.isNone(session) ||
+        session.value.status !== "open" ||
+        session.value.expiresAt <= Date.now()
+      ) {
+        return yield* finish(id, {
+          status: "cancelled",
+          errorCode: "E_SESSION_CLOSED",
+          errorMessage: "session closed before the task ran"
+        })
+      }
+      const outcome = yield* executeTask(running, session.value, dataKeyOf(task.tenant, task.session)).pipe(
+        Effect.provide(context),
+        Effect.exit
+      )
+      if (Exit.isSuccess(outcome)) return yield* finish(id, { status: "succeeded", output: outcome.value })
+      const failure = Cause.failureOption(outcome.cause)
+      if (Option.isSome(failure) && isCrash(failure.value)) {
+        return yield* afterCrash(running, failure.value.code, failure.value.reason)
+      }
+      if (Option.isNone(failure)) yield* Effect.logError("task failed", outcome.cause)
+      yield* finish(id, {
+        status: "failed",
+        errorCode: Option.isSome(failure) ? failure.value.code : "E_INTERNAL",
+        errorMessage: Option.isSome(failure) ? failure.value.reason : "internal error"
+      })
+    }).pipe(
+      Effect.onInterrupt(() => {
+        const reason = stopReasons.get(id) ?? { code: "E_CANCELLED", message: "task cancelled" }
+        return finish(id, { status: "cancelled", errorCode: reason.code, errorMessage: reason.message })
+      })
+    )
+
+  // The dispatcher: whenever something changes, start every task the fair queue allows.
+  yield* Effect.gen(function* () {
+    while (true) {
+      yield* Queue.take(wake)
+      for (let pick = queue.next(); pick !== undefined; pick = queue.next()) {
+        const { tenant, id } = pick
+        const startedAt = performance.now()
+        // Charge the tenant the worker time the task really used (cost units beyond the one it queued at).
+        const charge = () =>
+          queue.finished(
+            tenant,
+            Math.max(0, Math.ceil((performance.now() - startedAt) / config.schedulerCostUnitMs) - 1)
+          )
+        yield* FiberMap.run(
+          fibers,
+          id,
+          runOne(id).pipe(Effect.ensuring(Effect.zipRight(Effect.sync(charge), signal)))
+        )
+      }
+    }
+  }).pipe(Effect.forkScoped)
+
+  /**
+   * Fires the background jobs that are due: each becomes a queued task of its session (minted a fresh
+   * root token when it runs). A job whose session has closed, whose tenant is suspended or whose deadline
+   * has passed expires instead (audited `job.expired`), so nothing scheduled outlives its session.
+   */
+  const fireDueJobs = Effect.gen(function* () {
+    const now = Date.now()
+    const due = yield* jobs.due(now, 64).pipe(Effect.orDie)
+    for (const job of due) {
+      const session = yield* sessions.get(job.tenant, job.session).pipe(Effect.orDie)
+      const tenant = yield* tenants.get(job.tenant).pipe(Effect.orDie)
+      const code =
+        Option.isSome(tenant) && tenant.value.status === "suspended"
+          ? "E_TENANT_SUSPENDED"
+          : Option.isNone(session) || session.value.status !== "open" || session.value.expiresAt <= now
+            ? "E_SESSION_CLOSED"
+            : now > job.deadline
+              ? "E_JOB_DEADLINE_EXCEEDED"
+              : null
+      if (code !== null) {
+        if (yield* jobs.expire(job.id, code).pipe(Effect.orDie)) {
+          yield* lifecycle({
+            tenant: job.tenant,
+            session: job.session,
+            action: "job.expired",
+            resource: `${job.tenant}/Job/${job.id}`,
+            reason: "the job can no longer run",
+            errorCode: code
+          }).pipe(Effect.ignoreLogged)
+        }
+        continue
+      }
+      const task = yield* tasks
+        .create({
+          id: newId("task"),
+          tenant: job.tenant,
+          session: job.session,
+          agent: job.agent,
+          intent: job.intent,
+          input: job.input,
+          job: job.id
+        })
+        .pipe(Effect.orDie)
+      if (yield* jobs.markFired(job.id, task.id).pipe(Effect.orDie)) {
+        enqueue(task, true)
+        yield* lifecycle({
+          tenant: job.tenant,
+          session: job.session,
+          action: "job.fired",
+          resource: `${job.tenant}/Job/${job.id}`,
+          reason: JSON.stringify({ task: task.id, generation: job.generation })
+        }).pipe(Effect.ignoreLogged)
+      } else {
+        yield* tasks
+          .complete(task.id, { status: "cancelled", errorCode: "E_CANCELLED", errorMessage: "job cancelled" })
+          .pipe(Effect.ignoreLogged)
+      }
+    }
+    if (due.length > 0) yield* signal
+  })
+  yield* fireDueJobs.pipe(
+    Effect.catchAllCause((cause) => Effect.logError("job firing failed", cause)),
+    Effect.repeat(Schedule.spaced(Duration.millis(100))),
+    Effect.forkScoped
+  )
+
+  /** Cancels queued and running tasks among `ids` with `reason`; returns how many. */
+  const stopTasks = (tenant: string, ids: ReadonlyArray<string>, reason: StopReason) =>
+    Effect.gen(function* () {
+      let n = 0
+      // Queued ones first: interrupting a running task frees a slot the dispatcher would give them.
+      const dequeued = ids.filter((id) => queue.remove(tenant, id))
+      for (const id of dequeued) {
+        n += 1
+        yield* finish(id, { status: "cancelled", errorCode: reason.code, errorMessage: reason.message })
+      }
+      for (const id of ids) {
+        if (dequeued.includes(id)) continue
+        const fiber = yield* FiberMap.get(fibers, id).pipe(Effect.option)
+        if (Option.isSome(fiber)) {
+          n += 1
+          stopReasons.set(id, reason)
+          yield* FiberMap.remove(fibers, id)
+        }
+      }
+      return n
+    })
+
+  // Recovery: tasks found running were caught in a crash of the broker itself; queued ones run.
+  const orphaned = yield* tasks.listByStatus(["running"]).pipe(Effect.orDie)
+  for (const task of orphaned) {
+    yield* revocations.revoke(task.tenant, { task: task.id }, "task_complete")
+    inFlight.set(task.id, task)
+    yield* afterCrash(task, "E_WORKER_CRASHED", "broker restarted while the task ran")
+    yield* lifecycle({
+      tenant: task.tenant,
+      session: task.session,
+      action: "task.recover",
+      resource: `${task.tenant}/Task/${task.id}`,
+      reason: JSON.stringify({ attempts: task.attempts, crashes: task.crashes + 1 })
+    }).pipe(Effect.ignoreLogged)
+  }
+  const queued = yield* tasks.listByStatus(["queued"]).pipe(Effect.orDie)
+  for (const task of queued) if (!inFlight.has(task.id)) enqueue(task, true)
+  yield* signal
 
   const submit: OrchestratorApi["submit"] = (caller, request) =>
     Effect.gen(function* () {
@@ -353,9 +529,13 @@ export const make = Effect.gen(function* () {
           reason: `agent ${agent.name} does not accept intent ${intent.name}`
         })
       }
+      yield* requireActiveTenant(caller.tenant)
       const session = yield* requireSession(caller, request.session)
       if (session.status !== "open" || session.expiresAt <= Date.now()) {
         return yield* new SessionClosed({ code: "E_SESSION_CLOSED", session: session.id })
+      }
+      if (queue.queued(caller.tenant) >= config.tenantQueueLimit) {
+        return yield* new QuotaExceeded({ code: "E_QUOTA_EXCEEDED", reason: "queue" })
       }
       const task = yield* tasks
         .create({
@@ -367,41 +547,102 @@ export const make = Effect.gen(function* () {
           input: request.input
         })
         .pipe(Effect.orDie)
-      taskSession.set(task.id, session.id)
-      yield* FiberMap.run(
-        fibers,
-        task.id,
-        semaphoreOf(caller.tenant)
-          .withPermits(1)(
-            Effect.zipRight(tasks.markRunning(task.id).pipe(Effect.ignoreLogged), execute(task, session))
-          )
-          .pipe(Effect.ensuring(Effect.sync(() => taskSession.delete(task.id))))
-      )
+      enqueue(task, true)
+      yield* signal
       return task
+    })
+
+  /** Ends one session of `tenant` for `reason` (the caller has been checked). */
+  const closeSession = (tenant: string, id: string, reason: StopReason) =>
+    Effect.gen(function* () {
+      const cancelledJobs = yield* jobs.cancelSession(tenant, id, reason.code).pipe(Effect.orDie)
+      for (const job of cancelledJobs) {
+        yield* lifecycle({
+          tenant,
+          session: id,
+          action: "job.cancelled",
+          resource: `${tenant}/Job/${job}`,
+          reason: reason.message,
+          errorCode: reason.code
+        }).pipe(Effect.ignoreLogged)
+      }
+      const active = yield* tasks.activeInSession(tenant, id).pipe(Effect.orDie)
+      const cancelledTasks = yield* stopTasks(tenant, active, reason)
+      yield* revocations.revoke(tenant, { session: id }, "session_closed")
+      yield* pool.ifLive(tenant, (w) => w.executeEffect(new EndSession({ session: id })))
+      // The worker has closed and deleted the files; with no live worker nobody owns them, so make sure here.
+      const file = sessionCachePath(config.dataDir, tenant, id)
+      if (Either.isRight(file)) {
+        yield* Effect.promise(() =>
+          Promise.all(sessionCacheFiles(file.right).map((f) => fs.rm(f, { force: true })))
+        )
+      }
+      sessionKeys.delete(`${tenant}/${id}`)
+      yield* sessions.end(tenant, id).pipe(Effect.orDie)
+      return { cancelledJobs: cancelledJobs.length, cancelledTasks }
     })
 
   const endSession: OrchestratorApi["endSession"] = (caller, id) =>
     Effect.gen(function* () {
       yield* requireSession(caller, id)
-      const running = [...taskSession.entries()].filter(([, s]) => s === id).map(([t]) => t)
-      yield* Effect.forEach(running, (t) => FiberMap.remove(fibers, t), { discard: true })
-      yield* revocations.revoke(caller.tenant, { session: id }, "session_closed")
-      yield* pool.ifLive(caller.tenant, (w) => w.executeEffect(new EndSession({ session: id })))
-      // The worker has closed and deleted the files; with no live worker nobody owns them, so make sure here.
-      const path = sessionCachePath(config.dataDir, caller.tenant, id)
-      if (Either.isRight(path)) {
-        yield* Effect.promise(() =>
-          Promise.all(sessionCacheFiles(path.right).map((f) => fs.rm(f, { force: true })))
-        )
-      }
-      sessionKeys.delete(`${caller.tenant}/${id}`)
-      yield* sessions.end(caller.tenant, id).pipe(Effect.orDie)
+      yield* closeSession(caller.tenant, id, { code: "E_SESSION_CLOSED", message: "session ended" })
       return yield* requireSession(caller, id)
+    })
+
+  const cancel: OrchestratorApi["cancel"] = (caller, id) =>
+    Effect.gen(function* () {
+      const task = yield* requireTask(caller, id)
+      if (task.status === "queued" || task.status === "running") {
+        yield* stopTasks(caller.tenant, [id], { code: "E_CANCELLED", message: "cancelled by the caller" })
+        const fiber = yield* FiberMap.get(fibers, id).pipe(Effect.option)
+        if (Option.isSome(fiber)) yield* Fiber.await(fiber.value)
+      }
+      return yield* requireTask(caller, id)
+    })
+
+  const suspendTenant: OrchestratorApi["suspendTenant"] = (tenant, options = {}) =>
+    Effect.gen(function* () {
+      const reason: StopReason = { code: "E_TENANT_SUSPENDED", message: "tenant suspended" }
+      yield* tenants.upsert({ id: tenant, name: tenant }).pipe(Effect.orDie)
+      yield* tenants.setStatus(tenant, "suspended").pipe(Effect.orDie)
+      // The platform `forbid` for suspended tenants now fires on any decision still in flight.
+      authorizer.setTenantStatus(tenant, "suspended")
+      const cancelledJobs = yield* jobs.cancelTenant(tenant, reason.code).pipe(Effect.orDie)
+      const active = [...inFlight.values()].filter((t) => t.tenant === tenant).map((t) => t.id)
+      const cancelledTasks = yield* stopTasks(tenant, active, reason)
+      const open = yield* sessions.listOpen(tenant).pipe(Effect.orDie)
+      for (const s of open) yield* closeSession(tenant, s.id, reason)
+      const revoked = yield* revocations.revoke(tenant, {}, "tenant_offboarded")
+      yield* pool.terminate(tenant)
+      yield* Effect.promise(() =>
+        fs.rm(
+          options.purge === true
+            ? tenantDirOf(config.dataDir, tenant)
+            : path.join(tenantDirOf(config.dataDir, tenant), "sessions"),
+          { recursive: true, force: true }
+        )
+      )
+      const summary: SuspensionSummary = {
+        tenant,
+        cancelledTasks,
+        cancelledJobs: cancelledJobs.length,
+        revokedCredentials: revoked.length,
+        endedSessions: open.length
+      }
+      yield* lifecycle({
+        tenant,
+        session: null,
+        action: options.purge === true ? "tenant.offboard" : "tenant.suspend",
+        resource: `${tenant}/Tenant/${tenant}`,
+        reason: JSON.stringify(summary)
+      }).pipe(Effect.orDie)
+      return summary
     })
 
   return Orchestrator.of({
     openSession: (caller, ttlSec) =>
       Effect.gen(function* () {
+        yield* requireActiveTenant(caller.tenant)
         yield* tenants.upsert({ id: caller.tenant, name: caller.tenant }).pipe(Effect.orDie)
         return yield* sessions
           .create({
@@ -415,11 +656,16 @@ export const make = Effect.gen(function* () {
     getSession: requireSession,
     endSession,
     submit,
+    cancel,
     await: (caller, id) =>
       Effect.gen(function* () {
         yield* requireTask(caller, id)
-        const fiber = yield* FiberMap.get(fibers, id).pipe(Effect.option)
-        if (Option.isSome(fiber)) yield* Fiber.await(fiber.value)
+        // A task may be queued, run, crash and be queued again: wait until it is no longer in flight.
+        while (inFlight.has(id)) {
+          const fiber = yield* FiberMap.get(fibers, id).pipe(Effect.option)
+          if (Option.isSome(fiber)) yield* Fiber.await(fiber.value)
+          else yield* Effect.sleep(Duration.millis(20))
+        }
         return yield* requireTask(caller, id)
       }),
     getTask: requireTask,
@@ -452,7 +698,18 @@ export const make = Effect.gen(function* () {
             )
         })
       ),
-    drain: FiberMap.awaitEmpty(fibers)
+    suspendTenant,
+    resumeTenant: (tenant) =>
+      tenants
+        .setStatus(tenant, "active")
+        .pipe(Effect.orDie, Effect.zipRight(Effect.sync(() => authorizer.setTenantStatus(tenant, "active")))),
+    ledger: (tenant) => tasks.ledger(tenant).pipe(Effect.orDie),
+    drain: Effect.async<void>((resume) => {
+      if (inFlight.size === 0) return resume(Effect.void)
+      const done = () => resume(Effect.void)
+      idle.add(done)
+      return Effect.sync(() => idle.delete(done))
+    })
   })
 })
 

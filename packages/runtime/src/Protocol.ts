@@ -54,6 +54,8 @@ export class InitialMessage extends Schema.TaggedRequest<InitialMessage>()("Init
     clockToleranceSec: Schema.Number,
     revoked: Schema.Array(Schema.String),
     revocationStaleMs: Schema.Int,
+    /** Largest message the worker may post (its answers and events), in bytes; see `RuntimeConfig`. */
+    maxMessageBytes: Schema.Int,
     settings: Schema.Record({ key: Schema.String, value: Schema.String })
   }
 }) {}
@@ -119,17 +121,41 @@ export const CallBody = Schema.Union(
     tool: Schema.String,
     records: Schema.Array(
       Schema.Struct({ type: Schema.Literal("Mailbox"), tenant: Schema.String, id: Schema.String })
+    ),
+    /** The arguments as the agent passed them, canonical JSON text (the broker screens and binds them). */
+    args: Schema.String,
+    /** The id of a human approval the agent presents for exactly this call (single use; see approvalGate). */
+    approval: Schema.optionalWith(Schema.String.pipe(Schema.maxLength(64)), { exact: true }),
+    /**
+     * Present when the arguments carry fragments of untrusted cache content the task read or wrote
+     * (threat MC-03): the `contentHash`es (`sha256:<64 hex>`, 1 to 32) of those entries.
+     */
+    taint: Schema.optionalWith(
+      Schema.Struct({
+        hashes: Schema.Array(Schema.String.pipe(Schema.pattern(/^sha256:[0-9a-f]{64}$/))).pipe(
+          Schema.minItems(1),
+          Schema.maxItems(32)
+        )
+      }),
+      { exact: true }
     )
   }),
   Schema.TaggedStruct("Handoff", { agent: Schema.String, input: Json }),
   Schema.TaggedStruct("Note", { message: Schema.String }),
+  /** Schedule follow-up work (`agent` with `input`) in this session, `delayMs` from now. */
+  Schema.TaggedStruct("Schedule", { agent: Schema.String, input: Json, delayMs: Schema.NonNegativeInt }),
   /** The worker refused a call on its own (defence in depth); the broker audits it. */
   Schema.TaggedStruct("LocalDeny", {
     tool: Schema.String,
     code: Schema.String,
     reason: Schema.String,
     /** The tool span the broker opened when it allowed the call, if it did. */
-    spanId: Schema.NullOr(Schema.String)
+    spanId: Schema.NullOr(Schema.String),
+    /** A result withheld because it holds this record of another tenant (IP-01); the broker audits it. */
+    record: Schema.optionalWith(
+      Schema.Struct({ type: Schema.String, tenant: Schema.String, id: Schema.String }),
+      { exact: true }
+    )
   }),
   Schema.TaggedStruct("ToolDone", {
     spanId: Schema.String,
@@ -166,9 +192,11 @@ export class RunAgent extends Schema.TaggedRequest<RunAgent>()("RunAgent", {
 
 /** The broker's answer to a `Call`. */
 export const ReplyBody = Schema.Union(
-  Schema.TaggedStruct("Allowed", { spanId: Schema.String }),
+  /** The call may run under `callToken`: a per-call token for this tool and these arguments only. */
+  Schema.TaggedStruct("Allowed", { spanId: Schema.String, callToken: Schema.String }),
   Schema.TaggedStruct("HandoffResult", { output: Json }),
   Schema.TaggedStruct("Ack", {}),
+  Schema.TaggedStruct("Scheduled", { job: Schema.String }),
   Schema.TaggedStruct("Refused", { code: Schema.String, reason: Schema.String })
 )
 export type ReplyBody = typeof ReplyBody.Type

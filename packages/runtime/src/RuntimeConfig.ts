@@ -17,6 +17,27 @@ export interface RuntimeConfigShape {
   readonly taskTimeoutMs: number
   /** Tasks of one tenant that may run at once. */
   readonly tenantConcurrency: number
+  /** Tasks that may run at once over all tenants. */
+  readonly maxRunning: number
+  /**
+   * Worker time worth one scheduling credit, in milliseconds: a task is charged its run time in these
+   * units, so a tenant whose tasks run long (or spin until their deadline) starts proportionally fewer.
+   */
+  readonly schedulerCostUnitMs: number
+  /** Queued tasks one tenant may hold; a submit beyond it fails with `E_QUOTA_EXCEEDED` (reason `queue`). */
+  readonly tenantQueueLimit: number
+  /**
+   * Worker crashes a task may be caught in: an idempotent agent's task is retried until it has crashed
+   * this many times, then dead-lettered (poison pill); a non-idempotent one fails at its first crash.
+   */
+  readonly maxTaskCrashes: number
+  /** Pending background jobs one session may hold; scheduling beyond it fails with `E_QUOTA_EXCEEDED`. */
+  readonly sessionJobLimit: number
+  /**
+   * Longest a line of background jobs may live, in milliseconds from its first scheduling: its deadline
+   * is min(session end, first scheduling + this), inherited by every reschedule.
+   */
+  readonly jobHorizonMs: number
   /** Allowed clock skew when verifying tokens, in seconds (0–30). */
   readonly clockToleranceSec: number
   /** Absolute path of the bundled tenant worker entry (an ES module calling `runTenantWorker`). */
@@ -29,6 +50,29 @@ export interface RuntimeConfigShape {
   }
   /** Idle time after which a tenant worker is stopped, in milliseconds. */
   readonly workerIdleMs: number
+  /**
+   * Live tenant workers over all tenants (threat RE-04: never exceeded). A tenant that needs a worker when
+   * all are live takes the slot of the least recently used idle one; when none is idle it waits up to
+   * `spawnWaitMs`, then fails with `E_QUOTA_EXCEEDED` (reason `spawn`).
+   */
+  readonly maxWorkers: number
+  /** How long a tenant may wait for a worker slot when `maxWorkers` are all busy, in milliseconds. */
+  readonly spawnWaitMs: number
+  /**
+   * Bound on a worker's start (thread up, booted for its tenant, readiness ping answered), in milliseconds;
+   * past it the worker is terminated and its calls fail with `E_WORKER_UNAVAILABLE`.
+   */
+  readonly workerStartMs: number
+  /**
+   * After a call on a worker is abandoned (deadline, cancellation), the worker must answer a ping within
+   * this many milliseconds or it is terminated (a loop that never yields cannot be interrupted).
+   */
+  readonly workerProbeMs: number
+  /**
+   * Largest message between broker and worker, in bytes (JSON-like size; binary buffers count their
+   * length). Bigger ones are refused with `E_RESOURCE_LIMIT` before they are posted or processed.
+   */
+  readonly maxMessageBytes: number
   /** How often the broker re-syncs each live worker's revocation view, in milliseconds. */
   readonly revocationSyncMs: number
   /**
@@ -40,6 +84,24 @@ export interface RuntimeConfigShape {
   readonly keyMaxAgeSec: number
   /** How often the broker checks key ages (and refreshes workers' JWKS), in milliseconds. */
   readonly keyRotationCheckMs: number
+  /**
+   * Guards on shared upstreams and runaway tasks: per-tenant and per-session budgets of tool calls and
+   * cost units per window (`E_QUOTA_EXCEEDED`, reasons `calls` / `cost`); a circuit breaker per tenant and
+   * tool (`E_CIRCUIT_OPEN`); per-task caps on handoffs (`spawn`) and tool calls (`steps`); and the number
+   * of denials after which an agent is quarantined for the rest of its task (`E_AGENT_QUARANTINED`).
+   */
+  readonly upstream: {
+    readonly budgets: {
+      readonly windowMs: number
+      readonly tenantCalls: number
+      readonly tenantCost: number
+      readonly sessionCalls: number
+    }
+    readonly breaker: { readonly failureThreshold: number; readonly cooldownMs: number }
+    readonly maxHandoffsPerTask: number
+    readonly maxStepsPerTask: number
+    readonly quarantineAfterDenials: number
+  }
   /** Non-secret settings handed to every tenant worker (`ToolContext.settings`). */
   readonly settings: Readonly<Record<string, string>>
 }
@@ -57,13 +119,31 @@ export const defaults = {
   sessionTtlSec: 3600,
   taskTimeoutMs: 30_000,
   tenantConcurrency: 4,
+  maxRunning: 16,
+  schedulerCostUnitMs: 100,
+  tenantQueueLimit: 1_000,
+  maxTaskCrashes: 3,
+  sessionJobLimit: 16,
+  jobHorizonMs: 3_600_000,
   clockToleranceSec: 5,
   workerResourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 4 },
   workerIdleMs: 60_000,
+  maxWorkers: 16,
+  spawnWaitMs: 5_000,
+  workerStartMs: 5_000,
+  workerProbeMs: 250,
+  maxMessageBytes: 1_048_576,
   revocationSyncMs: 1_000,
   revocationStaleMs: 5_000,
   keyMaxAgeSec: 86_400,
   keyRotationCheckMs: 60_000,
+  upstream: {
+    budgets: { windowMs: 60_000, tenantCalls: 6_000, tenantCost: 6_000, sessionCalls: 1_000 },
+    breaker: { failureThreshold: 5, cooldownMs: 10_000 },
+    maxHandoffsPerTask: 32,
+    maxStepsPerTask: 256,
+    quarantineAfterDenials: 5
+  },
   settings: {}
 } as const
 

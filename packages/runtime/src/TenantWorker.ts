@@ -6,7 +6,6 @@
 import { SessionCacheRegistry } from "@cordon/cache/SessionCacheRegistry"
 import type { Team } from "@cordon/sdk/Team"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -14,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Mailbox from "effect/Mailbox"
 import * as Stream from "effect/Stream"
 import { runAgent } from "./internal/agentRun.js"
+import * as CappedRunner from "./internal/cappedRunner.js"
 import { tenantDirOf } from "./internal/paths.js"
 import { type AgentEvent, RemoteFailure, WorkerRequest } from "./Protocol.js"
 import { WorkerState, type WorkerStateApi } from "./WorkerState.js"
@@ -23,8 +23,11 @@ export const EMBEDDING_DIMENSION = 256
 
 /** Starts the worker's message loop for `team`. Call once, from a `worker_threads` entry module. */
 export const runTenantWorker = (team: Team): void => {
+  // Until the broker says otherwise (`InitialMessage`), answers are capped at 1 MiB.
+  let maxMessageBytes = 1_048_576
   const handlers = {
     InitialMessage: (init: typeof WorkerRequest.Type & { _tag: "InitialMessage" }) => {
+      maxMessageBytes = init.maxMessageBytes
       const tenantDir = tenantDirOf(init.dataDir, init.tenant)
       const state = Layer.succeed(WorkerState, {
         tenant: init.tenant,
@@ -39,6 +42,7 @@ export const runTenantWorker = (team: Team): void => {
         revoked: new Set(init.revoked),
         revocationView: { version: 0, syncedAt: performance.now() },
         revocationStaleMs: init.revocationStaleMs,
+        maxMessageBytes: init.maxMessageBytes,
         pending: new Map()
       })
       const caches = SessionCacheRegistry.layer({
@@ -97,7 +101,7 @@ export const runTenantWorker = (team: Team): void => {
       )
   }
   WorkerRunner.launch(WorkerRunner.layerSerialized(WorkerRequest, handlers)).pipe(
-    Effect.provide(NodeWorkerRunner.layer),
+    Effect.provide(CappedRunner.layer(() => maxMessageBytes)),
     NodeRuntime.runMain({ disableErrorReporting: true })
   )
 }

@@ -22,6 +22,8 @@ export interface WorkerStateApi {
    */
   readonly revocationView: { version: number; syncedAt: number }
   readonly revocationStaleMs: number
+  /** Largest message this worker may post or hand an agent as a tool result, in bytes. */
+  readonly maxMessageBytes: number
   /** Calls awaiting the broker's `Reply`, by call id. */
   readonly pending: Map<string, Deferred.Deferred<ReplyBody>>
 }

@@ -20,7 +20,22 @@ describe("CallerTokens (development issuer)", () => {
     const caller = await run(
       Effect.flatMap(CallerTokens, (t) => Effect.flatMap(t.mint("acme", "alice"), t.verify))
     )
-    expect(caller).toEqual({ tenant: "acme", user: "alice" })
+    expect(caller).toEqual({ tenant: "acme", user: "alice", roles: [] })
+  })
+
+  it("carries the optional roles claim; a role cannot be added to a minted token", async () => {
+    const caller = await run(
+      Effect.flatMap(CallerTokens, (t) =>
+        Effect.flatMap(t.mint("acme", "alice", 600, ["approver"]), t.verify)
+      )
+    )
+    expect(caller).toEqual({ tenant: "acme", user: "alice", roles: ["approver"] })
+    const own = await run(Effect.flatMap(CallerTokens, (t) => t.mint("acme", "alice")))
+    const [h, p, s] = own.split(".")
+    const payload = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>
+    const widened = `${h}.${Buffer.from(JSON.stringify({ ...payload, roles: ["policy-admin"] })).toString("base64url")}.${s}`
+    const result = await run(Effect.flatMap(CallerTokens, (t) => Effect.either(t.verify(widened))))
+    expect(result._tag).toBe("Left")
   })
 
   it("keeps the issuer key in the data directory, owner-only", async () => {

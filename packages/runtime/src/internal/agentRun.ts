@@ -3,7 +3,9 @@
  * tenant's public keys), gives the program an `AgentContext` whose every call goes to the broker, and runs
  * tool handlers only after the broker allowed the call and the local checks pass too.
  */
+import { bindSession } from "@cordon/cache/CacheBinding"
 import { SessionCacheRegistry } from "@cordon/cache/SessionCacheRegistry"
+import { canonicalJson, requestBinding } from "@cordon/identity/CanonicalJson"
 import { makeVerifiedChainCache, verifyChain } from "@cordon/identity/Verifier"
 import { AgentContext, type AgentContextApi } from "@cordon/sdk/AgentContext"
 import { Denied, ToolFailed } from "@cordon/sdk/Errors"
@@ -15,7 +17,10 @@ import * as Schema from "effect/Schema"
 import type { AgentEvent, CallBody, ReplyBody } from "../Protocol.js"
 import { RemoteFailure } from "../Protocol.js"
 import { WorkerState, type WorkerStateApi } from "../WorkerState.js"
+import { inspect } from "./messageSize.js"
 import { agentUri } from "./paths.js"
+import * as Taint from "./taint.js"
+import * as Guards from "./toolGuards.js"
 
 type Emit = (event: AgentEvent) => Effect.Effect<boolean>
 
@@ -85,18 +90,21 @@ export const runAgent = (
     const tell = (body: CallBody) =>
       Effect.asVoid(emit({ _tag: "Call", callId: `${req.runId}.${++callCounter}`, chain: req.chain, body }))
 
+    // MC-03: the task's record of untrusted cache content, released when this run ends (see `agent.run`).
+    const taint = Taint.acquireTaskTaint(leaf.txn)
     const toolContext: ToolContext = {
       tenant: leaf.tnt,
       session: leaf.sid,
       txn: leaf.txn,
       agent: agent.name,
       intent: leaf.int,
-      cache,
+      cache: Taint.trackCache(cache.forTask(leaf.txn), taint.tracker),
       tenantDir: state.tenantDir,
+      sessionDir: Guards.sessionDirOf(state.tenantDir, leaf.sid),
       settings: state.settings
     }
 
-    const callTool: AgentContextApi["callTool"] = (toolName, rawInput) =>
+    const callTool: AgentContextApi["callTool"] = (toolName, rawInput, options) =>
       Effect.gen(function* () {
         const tool = team.tools.get(toolName)
         const decoded =
@@ -108,6 +116,12 @@ export const runAgent = (
                 )
               )
         const records = tool === undefined ? [] : tool.records(decoded)
+        // The arguments as sent (screened by the broker) and their canonical form (bound in the call token).
+        const badInput = () =>
+          new ToolFailed({ code: "E_BAD_INPUT", reason: `input rejected by ${toolName}` })
+        const sent = yield* Effect.try({ try: () => canonicalJson(rawInput), catch: badInput })
+        const bound = tool === undefined ? undefined : Guards.canonicalArgs(tool, rawInput)
+        if (tool !== undefined && bound === undefined) return yield* badInput()
         /** A refusal by the worker itself: reported to the broker (which audits it), then raised. */
         const refuseLocally = (code: string, reason: string, spanId: string | null = null) =>
           Effect.zipRight(
@@ -117,9 +131,18 @@ export const runAgent = (
         if (performance.now() - state.revocationView.syncedAt > state.revocationStaleMs) {
           return yield* refuseLocally("E_REVOCATION_UNAVAILABLE", "revocation view is stale")
         }
-        const reply = yield* ask({ _tag: "Authorize", tool: toolName, records })
+        // MC-03: the entries of untrusted content these arguments carry fragments of (the broker decides).
+        const tainted = Taint.matchesOf(taint.tracker, sent)
+        const reply = yield* ask({
+          _tag: "Authorize",
+          tool: toolName,
+          records,
+          args: sent,
+          ...(options?.approval === undefined ? {} : { approval: options.approval }),
+          ...(tainted.length === 0 ? {} : { taint: { hashes: tainted } })
+        })
         if (reply._tag === "Refused") return yield* new Denied({ code: reply.code, reason: reply.reason })
-        if (reply._tag !== "Allowed" || tool === undefined) {
+        if (reply._tag !== "Allowed" || tool === undefined || bound === undefined) {
           return yield* new Denied({ code: "E_PROTOCOL", reason: "unexpected broker reply" })
         }
         // Defence in depth: the broker allowed it; the worker re-checks the chain (revocation) and scopes.
@@ -129,6 +152,16 @@ export const runAgent = (
         if (!tool.scopes.every((s) => held.has(s))) {
           return yield* refuseLocally("E_TOOL_NOT_ALLOWED", "token lacks the tool's scopes", reply.spanId)
         }
+        // The per-call token: this tool's audience, these arguments, this caller, once (RP-03, TM-07).
+        const binding = requestBinding(tool.name, bound.text)
+        const admitted = Guards.admitCall(state, tool, binding, now.right, reply.callToken)
+        if (admitted._tag === "Left") {
+          return yield* refuseLocally(admitted.left.code, admitted.left.reason, reply.spanId)
+        }
+        const jailed = Guards.jailError(tool, bound.value, toolContext.sessionDir)
+        if (jailed !== undefined) {
+          return yield* refuseLocally("E_TOOL_NOT_ALLOWED", `argument: ${jailed}`, reply.spanId)
+        }
         const started = Date.now()
         const result = yield* tool.handler(decoded, toolContext).pipe(
           Effect.flatMap((out) =>
@@ -136,6 +169,15 @@ export const runAgent = (
               Schema.encode(tool.output)(out).pipe(
                 Effect.mapError(
                   () => new ToolFailed({ code: "E_BAD_OUTPUT", reason: `${toolName} output invalid` })
+                ),
+                // A tool response over the message cap is refused before the agent sees it (RE-02).
+                Effect.filterOrFail(
+                  (encoded) => inspect(encoded, state.maxMessageBytes)._tag !== "too_large",
+                  () =>
+                    new ToolFailed({
+                      code: "E_RESOURCE_LIMIT",
+                      reason: `${toolName} output over the size limit`
+                    })
                 )
               ),
               out
@@ -151,6 +193,20 @@ export const runAgent = (
             })
           )
         )
+        // IP-01: a result holding another tenant's record is withheld whole; the broker audits it.
+        const foreign = Guards.foreignRecord(tool, result, leaf.tnt)
+        if (foreign !== undefined) {
+          const reason = "result_record: the result holds a record of another tenant"
+          yield* tell({
+            _tag: "LocalDeny",
+            tool: toolName,
+            code: "E_TENANT_MISMATCH",
+            reason,
+            spanId: reply.spanId,
+            record: Guards.auditableRecord(foreign)
+          })
+          return yield* new Denied({ code: "E_TENANT_MISMATCH", reason })
+        }
         yield* tell({
           _tag: "ToolDone",
           spanId: reply.spanId,
@@ -184,6 +240,26 @@ export const runAgent = (
         )
       })
 
+    const schedule: AgentContextApi["schedule"] = (agentName, jobInput, options) =>
+      Effect.gen(function* () {
+        const target = team.agents.get(agentName)
+        const encoded =
+          target === undefined
+            ? jobInput
+            : yield* Schema.encodeUnknown(target.input)(jobInput).pipe(
+                Effect.mapError(
+                  () => new ToolFailed({ code: "E_BAD_INPUT", reason: `input rejected by ${agentName}` })
+                )
+              )
+        const delayMs = Math.max(0, Math.floor(options.delayMs))
+        const reply = yield* ask({ _tag: "Schedule", agent: agentName, input: encoded, delayMs })
+        if (reply._tag === "Refused") return yield* new Denied({ code: reply.code, reason: reply.reason })
+        if (reply._tag !== "Scheduled") {
+          return yield* new Denied({ code: "E_PROTOCOL", reason: "unexpected broker reply" })
+        }
+        return { job: reply.job }
+      })
+
     const context: AgentContextApi = {
       tenant: leaf.tnt,
       session: leaf.sid,
@@ -193,12 +269,16 @@ export const runAgent = (
       depth: leaf.dep,
       callTool,
       handoff,
+      schedule,
       note: (message) => tell({ _tag: "Note", message: message.slice(0, 2000) })
     }
 
     const output = yield* agent.run(input).pipe(
       Effect.provideService(AgentContext, context),
-      Effect.mapError((e) => new RemoteFailure({ code: e.code, reason: e.reason }))
+      // only this session's cache is reachable from the agent and its tools (MC-01)
+      bindSession(leaf.tnt, leaf.sid),
+      Effect.mapError((e) => new RemoteFailure({ code: e.code, reason: e.reason })),
+      Effect.ensuring(Effect.sync(taint.release))
     )
     return yield* Schema.encode(agent.output)(output).pipe(
       Effect.mapError(

@@ -17,7 +17,6 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import {
   type AgentEvent,
   type CallBody,
@@ -28,15 +27,25 @@ import {
 } from "../Protocol.js"
 import { RuntimeConfig } from "../RuntimeConfig.js"
 import type { TenantWorker } from "../TenantWorkerPool.js"
+import { approvalGate } from "./approvalGate.js"
 import { recordDecision } from "./auditing.js"
+import { scheduleJob } from "./jobGate.js"
+import { UpstreamGuards } from "../UpstreamGuards.js"
+import { recordLifecycle } from "./auditing.js"
+import type { TaskCounters } from "./upstreamGuards.js"
 import { Credentials } from "@cordon/store/Credentials"
-import { agentUri } from "./paths.js"
+import { agentUri, tenantDirOf } from "./paths.js"
+import { callTokenSummary, issueCallToken } from "./callTokens.js"
+import { deniedForTaint, taintDetail, taintRefusal } from "./taint.js"
+import * as Guards from "./toolGuards.js"
 import type { Tracer } from "./tracing.js"
 
 /** Everything fixed for one task while it runs. */
 export interface TaskRun {
   readonly tenant: string
   readonly session: string
+  /** When the session ends (epoch ms): nothing the task starts may outlive it. */
+  readonly sessionExpiresAt: number
   readonly user: string
   readonly txn: string
   readonly intent: Intent
@@ -45,6 +54,8 @@ export interface TaskRun {
   readonly tracer: Tracer
   /** The task's scope: credentials minted for the task are released (revoked) when it closes. */
   readonly scope: Scope.Scope
+  /** Handoffs, tool calls and denials so far in this task (RE-04, CF-04). */
+  readonly counters: TaskCounters
   /** Revokes tokens of this task's tenant (store, in-memory list, and the tenant's worker). */
   readonly revoke: (
     tokens: ReadonlyArray<{ readonly jti: string; readonly exp: number }>,
@@ -76,7 +87,7 @@ export const tokenSummary = (c: TaskClaims) => ({
  * Records a credential as live and binds it to the task's scope: the scope's finalizer revokes it
  * (reason `task_complete`) when the task ends — success, failure, timeout or interruption.
  */
-export const bindCredential = (run: TaskRun, claims: TaskClaims, agent: string) =>
+export const bindCredential = (run: TaskRun, claims: Pick<TaskClaims, "jti" | "exp">, agent: string) =>
   Effect.flatMap(Credentials, (creds) =>
     Effect.acquireRelease(
       creds.record({
@@ -126,9 +137,9 @@ const verifyCall = (run: TaskRun, chain: ReadonlyArray<string>, agent: string, l
   )
 
 /** A policy decision as recorded: Cedar's, or a broker/worker rule's with its own stable code. */
-type Verdict = Omit<PolicyDecision, "code"> & { readonly code: string | null }
+export type Verdict = Omit<PolicyDecision, "code"> & { readonly code: string | null }
 
-const refused = (code: string, reason: string): ReplyBody => ({ _tag: "Refused", code, reason })
+export const refused = (code: string, reason: string): ReplyBody => ({ _tag: "Refused", code, reason })
 
 /** Principal of a policy request: the agent holding the leaf token. */
 const principalOf = (run: TaskRun, config: { trustDomain: string }, agent: string) => ({
@@ -141,11 +152,30 @@ const principalOf = (run: TaskRun, config: { trustDomain: string }, agent: strin
 const contextOf = (run: TaskRun, chain: ReadonlyArray<TaskClaims>) => ({
   tenant: run.tenant,
   session: run.session,
-  intent: { name: run.intent.name, tools: run.intent.tools, agents: run.intent.agents },
+  intent: {
+    name: run.intent.name,
+    tools: run.intent.tools,
+    agents: run.intent.agents,
+    actions: run.intent.actions
+  },
   depth: chain[chain.length - 1]?.dep ?? 0,
   actors: chain.map((c) => c.sub),
+  rootUser: run.user,
   now: Math.floor(Date.now() / 1000)
 })
+
+/**
+ * The audit reason of a decision (issue 4 §6): `allow by <ids>` / `deny by <ids>` naming the determining
+ * policies, or the first diagnostic when it could not be evaluated, then `detail` (e.g. an approval id).
+ */
+const decisionReason = (decision: Verdict, detail: string | undefined): string => {
+  const ids = decision.determiningPolicies.join(",")
+  const base =
+    decision.decision === "allow"
+      ? `allow by ${ids || "none"}`
+      : (decision.errors[0] ?? (ids === "" ? "deny: no policy permits" : `deny by ${ids}`))
+  return detail === undefined ? base : `${base}; ${detail}`
+}
 
 /**
  * Decides, audits and traces steps of one call (its run, verified chain, agent and trace parent). A deny
@@ -154,7 +184,7 @@ const contextOf = (run: TaskRun, chain: ReadonlyArray<TaskClaims>) => ({
  */
 export const decider =
   (run: TaskRun, chain: ReadonlyArray<TaskClaims>, agent: string, parentSpan: string) =>
-  (step: { action: string; resource: string; name: string }, decision: Verdict) =>
+  (step: { action: string; resource: string; name: string }, decision: Verdict, detail?: string) =>
     Effect.gen(function* () {
       const config = yield* RuntimeConfig
       yield* recordDecision({
@@ -167,10 +197,7 @@ export const decider =
         resource: step.resource,
         decision: decision.decision,
         errorCode: decision.code,
-        reason:
-          decision.decision === "allow"
-            ? "allowed"
-            : (decision.errors[0] ?? decision.determiningPolicies.join(",")) || "denied",
+        reason: decisionReason(decision, detail),
         policyVersion: decision.policyVersion
       }).pipe(
         // Fail closed: a decision that cannot be recorded is not acted on.
@@ -178,6 +205,25 @@ export const decider =
           () => new RemoteFailure({ code: "E_AUDIT_UNAVAILABLE", reason: "audit log unavailable" })
         )
       )
+      if (
+        decision.decision === "deny" &&
+        !CapacityCodes.has(decision.code ?? "") &&
+        run.counters.denied(agent, config.upstream.quarantineAfterDenials)
+      ) {
+        // CF-04: an agent denied again and again in one task is quarantined for the rest of it.
+        yield* recordLifecycle({
+          tenant: run.tenant,
+          session: run.session,
+          action: "agent.quarantine",
+          resource: `${run.tenant}/Agent/${agent}`,
+          reason: JSON.stringify({ task: run.txn, denials: config.upstream.quarantineAfterDenials }),
+          errorCode: "E_AGENT_QUARANTINED"
+        }).pipe(
+          Effect.mapError(
+            () => new RemoteFailure({ code: "E_AUDIT_UNAVAILABLE", reason: "audit log unavailable" })
+          )
+        )
+      }
       if (decision.decision === "deny") {
         yield* run.tracer.event("policy", `${step.action} ${step.name}`, parentSpan, "deny", {
           code: decision.code,
@@ -189,7 +235,7 @@ export const decider =
     })
 
 /** A decision made by a broker rule before Cedar (scope, unknown tool, ...), in the same record shape. */
-const localDeny = (code: string, rule: string, policyVersion: string): Verdict => ({
+export const localDeny = (code: string, rule: string, policyVersion: string): Verdict => ({
   decision: "deny",
   code,
   determiningPolicies: [rule],
@@ -201,7 +247,7 @@ const localDeny = (code: string, rule: string, policyVersion: string): Verdict =
  * `verifyCall`, with a refusal recorded like any other deny (audit record + trace) before it is returned:
  * a revoked, expired or forged chain is a decision too.
  */
-const verifyAudited = (
+export const verifyAudited = (
   run: TaskRun,
   chain: ReadonlyArray<string>,
   agent: string,
@@ -217,7 +263,7 @@ const verifyAudited = (
           [],
           agent,
           parentSpan
-        )(step, localDeny(e.code, "broker.chain-verification", authorizer.policyVersion))
+        )(step, localDeny(e.code, "broker.chain-verification", authorizer.versionOf(run.tenant)))
       ).pipe(Effect.ignoreLogged)
     )
   )
@@ -241,29 +287,63 @@ const authorizeTool = (
     const judge = decider(run, claims, agent, parentSpan)
     const tool = run.team.tools.get(body.tool)
     const declared = run.team.agents.get(agent)?.tools.includes(body.tool) ?? false
-    const version = authorizer.policyVersion
+    const version = authorizer.versionOf(run.tenant)
+    const runaway = stepGuard(run, agent, "steps", config.upstream.maxStepsPerTask)
+    if (runaway !== undefined) {
+      yield* judge(step, localDeny(runaway.code, runaway.rule, version))
+      return refused(runaway.code, runaway.reason)
+    }
     if (tool === undefined || !declared) {
       yield* judge(step, localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-declared", version))
       return refused("E_TOOL_NOT_ALLOWED", `tool ${body.tool} is not available to ${agent}`)
     }
-    const held = new Set(verified.leaf.scp)
-    if (!tool.scopes.every((s) => held.has(s))) {
-      yield* judge(step, localDeny("E_TOOL_NOT_ALLOWED", "broker.tool-scope", version))
-      return refused("E_TOOL_NOT_ALLOWED", `token lacks the scopes of ${body.tool}`)
+    // The gate's own rules before Cedar: identity in the arguments, argument constraints, delegated scopes.
+    const sessionDir = Guards.sessionDirOf(tenantDirOf(config.dataDir, run.tenant), run.session)
+    const screened = Guards.screenCall(tool, body.args, run.tenant, sessionDir)
+    if (screened._tag === "Left") {
+      const e = screened.left
+      yield* judge(step, Guards.gateVerdict(e.code, `broker.${e.reason}`, e.detail, version))
+      return refused(e.code, `${e.reason}: ${e.detail}`)
+    }
+    const standingOf = (name: string) => run.team.agents.get(name)?.scopes ?? []
+    const actors = claims.map((c) => c.sub)
+    const short = Guards.scopeShortfall(tool, verified.leaf.scp, actors, standingOf)
+    if (short !== undefined) {
+      yield* judge(step, Guards.gateVerdict(short.code, short.rule, short.detail, version))
+      return refused(short.code, short.detail)
     }
     const principal = principalOf(run, config, agent)
     const context = contextOf(run, claims)
-    const toolDecision = yield* judge(
-      step,
-      yield* authorizer.authorize({
-        principal,
-        action: "InvokeTool",
-        resource: { type: "Tool", tenant: run.tenant, name: body.tool },
-        context
-      })
-    )
-    if (toolDecision.decision === "deny")
-      return refused(toolDecision.code ?? "E_POLICY_DENY", `${body.tool} denied`)
+    // Cedar decision, through the human-approval step (IP-07): an approval binds this exact action.
+    const gate = yield* approvalGate({
+      action: {
+        tenant: run.tenant,
+        session: run.session,
+        task: run.txn,
+        agent,
+        tool: body.tool,
+        args: screened.right.args
+      },
+      approval: body.approval,
+      decide: (approved) =>
+        authorizer.authorize({
+          principal,
+          action: "InvokeTool",
+          resource: { type: "Tool", tenant: run.tenant, name: body.tool, risk: tool.risk },
+          // MC-03: arguments carrying untrusted content; `platform.tainted-high-risk` forbids high-risk tools.
+          context: {
+            ...Guards.policyContextWithArgs(context, screened.right.args),
+            approved,
+            tainted: body.taint !== undefined
+          }
+        }),
+      judge: (verdict, detail) => judge(step, verdict, taintDetail(body.taint?.hashes, verdict, detail))
+    })
+    const toolDecision = gate.verdict
+    if (toolDecision.decision === "deny") {
+      const reason = deniedForTaint(toolDecision) ? taintRefusal : gate.reason
+      return refused(toolDecision.code ?? "E_POLICY_DENY", reason)
+    }
     for (const record of body.records) {
       const recordDecision_ = yield* judge(
         {
@@ -282,9 +362,63 @@ const authorizeTool = (
         return refused(recordDecision_.code ?? "E_POLICY_DENY", `${record.type} access denied`)
       }
     }
-    const spanId = yield* run.tracer.start("tool", body.tool, parentSpan, { scopes: tool.scopes })
-    return { _tag: "Allowed", spanId } satisfies ReplyBody
+    // Shared upstreams (RE-03, CF-03): the tenant's and session's budgets, then this tool's circuit.
+    const guards = yield* UpstreamGuards
+    const now = performance.now()
+    const overBudget = guards.budgets.charge(run.tenant, run.session, 1, now)
+    if (overBudget !== undefined) {
+      yield* judge(step, localDeny("E_QUOTA_EXCEEDED", `broker.budget-${overBudget}`, version))
+      return refused("E_QUOTA_EXCEEDED", `${overBudget} budget exhausted`)
+    }
+    if (guards.breakers.admit(run.tenant, body.tool, now) === "open") {
+      yield* judge(step, localDeny("E_CIRCUIT_OPEN", "broker.circuit-breaker", version))
+      return refused("E_CIRCUIT_OPEN", `${body.tool} is failing; circuit open`)
+    }
+    // Minimal scopes per call (TM-07): a token for this tool and these arguments only, dying with the task.
+    const call = yield* issueCallToken(run, chain, tool, screened.right.binding, config).pipe(Effect.either)
+    if (call._tag === "Left") {
+      const e = call.left
+      yield* judge(step, Guards.gateVerdict(e.code, "broker.call-token", e.reason, version))
+      return refused(e.code, `call token refused: ${e.reason}`)
+    }
+    yield* bindCredential(run, call.right.claims, agent).pipe(
+      Effect.mapError(
+        () => new RemoteFailure({ code: "E_STORE", reason: "credential could not be recorded" })
+      )
+    )
+    const spanId = yield* run.tracer.start("tool", body.tool, parentSpan, callTokenSummary(call.right.claims))
+    return { _tag: "Allowed", spanId, callToken: call.right.token } satisfies ReplyBody
   })
+
+/** Refusals for capacity, not for what the agent asked: they do not count towards quarantine. */
+const CapacityCodes: ReadonlySet<string> = new Set([
+  "E_QUOTA_EXCEEDED",
+  "E_CIRCUIT_OPEN",
+  "E_AGENT_QUARANTINED"
+])
+
+/**
+ * Counts one step of `kind` for `agent` in `run` and refuses it when the agent is quarantined
+ * (`E_AGENT_QUARANTINED`) or the task has reached its cap (`E_QUOTA_EXCEEDED`, RE-04).
+ */
+const stepGuard = (run: TaskRun, agent: string, kind: "handoffs" | "steps", cap: number) => {
+  if (run.counters.isQuarantined(agent)) {
+    return {
+      code: "E_AGENT_QUARANTINED",
+      rule: "broker.quarantine",
+      reason: `${agent} is quarantined for the rest of this task after repeated denials`
+    }
+  }
+  run.counters[kind] += 1
+  if (run.counters[kind] > cap) {
+    return {
+      code: "E_QUOTA_EXCEEDED",
+      rule: kind === "handoffs" ? "broker.spawn-cap" : "broker.step-cap",
+      reason: `${kind === "handoffs" ? "spawn" : "steps"} limit of ${cap} per task reached`
+    }
+  }
+  return undefined
+}
 
 /** Token exchange for a handoff, then the target agent's run on the same tenant worker. */
 const handoff = (
@@ -303,9 +437,17 @@ const handoff = (
     const verified = yield* verifyAudited(run, chain, agent, leafJti, parentSpan, step)
     const claims = verified.claims
     const judge = decider(run, claims, agent, parentSpan)
+    const spawn = stepGuard(run, agent, "handoffs", config.upstream.maxHandoffsPerTask)
+    if (spawn !== undefined) {
+      yield* judge(step, localDeny(spawn.code, spawn.rule, authorizer.versionOf(run.tenant)))
+      return refused(spawn.code, spawn.reason)
+    }
     const target = run.team.agents.get(body.agent)
     if (target === undefined) {
-      yield* judge(step, localDeny("E_HANDOFF_DENIED", "broker.agent-known", authorizer.policyVersion))
+      yield* judge(
+        step,
+        localDeny("E_HANDOFF_DENIED", "broker.agent-known", authorizer.versionOf(run.tenant))
+      )
       return refused("E_HANDOFF_DENIED", `no agent ${body.agent}`)
     }
     const decision = yield* judge(
@@ -392,14 +534,24 @@ const recordLocalDeny = (
     const authorizer = yield* Authorizer
     const verified = yield* verifyCall(run, chain, agent, leafJti).pipe(Effect.option)
     const claims = verified._tag === "Some" ? verified.value.claims : []
-    yield* decider(
-      run,
-      claims,
-      agent,
-      parentSpan
-    )(
+    const judge = decider(run, claims, agent, parentSpan)
+    if (body.record !== undefined) {
+      // IP-01: a result withheld in the worker for a record of another tenant: token tenant vs record tenant.
+      const r = Guards.auditableRecord(body.record)
+      const detail = `result record of tenant ${r.tenant} withheld from tenant ${run.tenant}`
+      return yield* judge(
+        { action: "AccessRecord", resource: `${r.tenant}/${r.type}/${r.id}`, name: `${r.type} ${r.id}` },
+        Guards.gateVerdict(
+          "E_TENANT_MISMATCH",
+          "runtime.result-tenant",
+          detail,
+          authorizer.versionOf(run.tenant)
+        )
+      ).pipe(Effect.ignoreLogged)
+    }
+    yield* judge(
       { action: "InvokeTool", resource: `${run.tenant}/Tool/${body.tool}`, name: body.tool },
-      localDeny(body.code, "worker.local-check", authorizer.policyVersion)
+      localDeny(body.code, "worker.local-check", authorizer.versionOf(run.tenant))
     ).pipe(Effect.ignoreLogged)
   })
 
@@ -411,6 +563,8 @@ type Services =
   | RevocationList
   | Credentials
   | import("@cordon/store/AuditLog").AuditLog
+  | import("@cordon/store/Jobs").Jobs
+  | UpstreamGuards
 
 /**
  * Runs `agent` on the tenant's worker with `chain` (root first; the leaf, whose id is `leafJti`, is the agent's own token) and
@@ -428,11 +582,12 @@ export const runAgentOn = (
     const span = yield* run.tracer.start("agent", agent, parentSpan, {})
     let output: { value: unknown } | undefined
     // Tool spans this run opened: the worker may close only these (never another run's or tenant's span).
-    const toolSpans = new Set<string>()
+    const { breakers } = yield* UpstreamGuards
+    const toolSpans = new Map<string, string>()
     const closeToolSpan = (spanId: string, close: Effect.Effect<void>) =>
       toolSpans.delete(spanId) ? close : Effect.void
-    const answer = (callId: string, body: ReplyBody) => {
-      if (body._tag === "Allowed") toolSpans.add(body.spanId)
+    const answer = (callId: string, body: ReplyBody, tool = "") => {
+      if (body._tag === "Allowed") toolSpans.set(body.spanId, tool)
       return run.worker.executeEffect(new Reply({ callId, body })).pipe(Effect.ignore)
     }
     const onEvent = (event: AgentEvent): Effect.Effect<void, RemoteFailure, Services> => {
@@ -451,7 +606,12 @@ export const runAgentOn = (
               : closeToolSpan(body.spanId, run.tracer.end(body.spanId, "deny", { code: body.code })),
             recordLocalDeny(run, agent, leafJti, span, event.chain, body)
           )
-        case "ToolDone":
+        case "ToolDone": {
+          // The tool's outcome feeds its circuit breaker (CF-03); only spans this run opened count.
+          const tool = toolSpans.get(body.spanId)
+          if (tool !== undefined) {
+            breakers.record(run.tenant, tool, body.ok, performance.now())
+          }
           return closeToolSpan(
             body.spanId,
             run.tracer.end(body.spanId, body.ok ? "ok" : "error", {
@@ -459,8 +619,14 @@ export const runAgentOn = (
               code: body.code
             })
           )
+        }
         case "Authorize":
           return authorizeTool(run, agent, leafJti, span, event.chain, body).pipe(
+            Effect.catchAll((e) => Effect.succeed(refused(e.code, e.reason))),
+            Effect.flatMap((reply) => answer(event.callId, reply, body.tool))
+          )
+        case "Schedule":
+          return scheduleJob(run, agent, leafJti, span, event.chain, body).pipe(
             Effect.catchAll((e) => Effect.succeed(refused(e.code, e.reason))),
             Effect.flatMap((reply) => answer(event.callId, reply))
           )
@@ -472,14 +638,20 @@ export const runAgentOn = (
       }
     }
     const exit = yield* run.worker
-      .execute(new RunAgent({ runId: `r${++runCounter}`, agent, input, chain: [...chain] }))
+      .executeEach(new RunAgent({ runId: `r${++runCounter}`, agent, input, chain: [...chain] }), onEvent, {
+        session: run.session,
+        intent: run.intent.name,
+        agent
+      })
       .pipe(
-        Stream.mapError((e) =>
+        Effect.mapError((e) =>
           e instanceof RemoteFailure
             ? e
-            : new RemoteFailure({ code: "E_WORKER_FAILED", reason: "tenant worker failed" })
+            : // Worker faults keep their stable code (E_WORKER_CRASHED, E_RESOURCE_LIMIT, E_MESSAGE_INTEGRITY).
+              "code" in e
+              ? new RemoteFailure({ code: e.code, reason: e.reason })
+              : new RemoteFailure({ code: "E_WORKER_FAILED", reason: "tenant worker failed" })
         ),
-        Stream.runForEach(onEvent),
         Effect.onInterrupt(() => run.tracer.end(span, "error", { code: "E_INTERRUPTED" })),
         Effect.exit
       )
