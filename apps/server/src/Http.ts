@@ -5,6 +5,10 @@
 import {
   Authentication,
   BadRequest,
+  Forbidden,
+  Operator,
+  OperatorAuthentication,
+  TooManyRequests,
   Caller,
   Conflict,
   CordonApi,
@@ -31,6 +35,8 @@ import {
 import { NodeHttpServer } from "@effect/platform-node"
 import { Cause, Effect, Layer, Redacted } from "effect"
 import { createServer } from "node:http"
+import { OperatorToken } from "./OperatorToken.js"
+import { PolicyLive } from "./PolicyHttp.js"
 
 const MAX_INPUT_BYTES = 256 * 1024
 
@@ -53,6 +59,7 @@ export const taskView = (t: Task): TaskView => ({
   status: t.status,
   output: t.output ?? null,
   error: t.errorCode === null ? null : { code: t.errorCode, message: t.errorMessage ?? "" },
+  attempts: t.attempts,
   createdAt: t.createdAt,
   endedAt: t.endedAt
 })
@@ -103,7 +110,8 @@ const SessionsLive = HttpApiBuilder.group(CordonApi, "sessions", (handlers) =>
     return handlers
       .handle("create", ({ payload }) =>
         Effect.flatMap(Caller, (caller) => orchestrator.openSession(caller, payload.ttlSeconds)).pipe(
-          Effect.map(sessionView)
+          Effect.map(sessionView),
+          Effect.mapError((e) => new Forbidden({ code: e.code, message: "tenant suspended" }))
         )
       )
       .handle("get", ({ path }) =>
@@ -147,7 +155,13 @@ const TasksLive = HttpApiBuilder.group(CordonApi, "tasks", (handlers) =>
                 InvalidRequest: (e) => Effect.fail(new BadRequest({ code: e.code, message: e.reason })),
                 NotFound: (e) => Effect.fail(notFound(e)),
                 SessionClosed: (e) =>
-                  Effect.fail(new Conflict({ code: e.code, message: `session ${e.session} has ended` }))
+                  Effect.fail(new Conflict({ code: e.code, message: `session ${e.session} has ended` })),
+                TenantSuspended: (e) =>
+                  Effect.fail(new Forbidden({ code: e.code, message: "tenant suspended" })),
+                QuotaExceeded: (e) =>
+                  Effect.fail(
+                    new TooManyRequests({ code: e.code, message: `tenant ${e.reason} limit reached` })
+                  )
               })
             )
           if (payload.wait !== true) return taskView(task)
@@ -155,6 +169,12 @@ const TasksLive = HttpApiBuilder.group(CordonApi, "tasks", (handlers) =>
             .await(caller, task.id)
             .pipe(Effect.map(taskView), Effect.mapError(notFound))
         })
+      )
+      .handle("cancel", ({ path }) =>
+        Effect.flatMap(Caller, (caller) => orchestrator.cancel(caller, path.taskId)).pipe(
+          Effect.map(taskView),
+          Effect.mapError(notFound)
+        )
       )
       .handle("get", ({ path }) =>
         Effect.flatMap(Caller, (caller) => orchestrator.getTask(caller, path.taskId)).pipe(
@@ -198,14 +218,58 @@ const IdentityLive = HttpApiBuilder.group(CordonApi, "identity", (handlers) =>
   })
 )
 
+/** Operator authentication: `Bearer <operator token>`, compared in constant time. */
+export const OperatorAuthenticationLive = Layer.effect(
+  OperatorAuthentication,
+  Effect.map(OperatorToken, (operator) =>
+    OperatorAuthentication.of({
+      bearer: (token) =>
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const header = request.headers.authorization ?? ""
+          const raw = Redacted.value(token)
+          if (!header.startsWith("Bearer ") || raw.length === 0 || !operator.verify(raw)) {
+            return yield* new Unauthenticated({
+              code: "E_UNAUTHENTICATED",
+              message: "invalid operator token"
+            })
+          }
+          return { id: "operator" }
+        })
+    })
+  )
+)
+
+const AdminLive = HttpApiBuilder.group(CordonApi, "admin", (handlers) =>
+  Effect.gen(function* () {
+    const orchestrator = yield* Orchestrator
+    return handlers
+      .handle("suspendTenant", ({ path, payload }) =>
+        Effect.zipRight(
+          Operator,
+          orchestrator.suspendTenant(path.tenantId, payload.purge === true ? { purge: true } : {})
+        )
+      )
+      .handle("resumeTenant", ({ path }) =>
+        Effect.zipRight(
+          Operator,
+          orchestrator
+            .resumeTenant(path.tenantId)
+            .pipe(Effect.as({ tenant: path.tenantId, status: "active" as const }))
+        )
+      )
+      .handle("ledger", ({ urlParams }) => Effect.zipRight(Operator, orchestrator.ledger(urlParams.tenant)))
+  })
+)
+
 const HealthLive = HttpApiBuilder.group(CordonApi, "health", (handlers) =>
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
 )
 
 /** The API's handlers (needs `Orchestrator` and `CallerTokens`). */
 export const ApiLive = HttpApiBuilder.api(CordonApi).pipe(
-  Layer.provide([SessionsLive, TasksLive, IdentityLive, HealthLive]),
-  Layer.provide(AuthenticationLive)
+  Layer.provide([SessionsLive, TasksLive, IdentityLive, HealthLive, AdminLive, PolicyLive]),
+  Layer.provide([AuthenticationLive, OperatorAuthenticationLive])
 )
 
 const errorBody = (status: number, code: string, message: string) =>

@@ -7,7 +7,6 @@ import { type ApiError, exitCodeOf, makeClient } from "@cordon/api"
 import { defaultDemoOptions, ensureSpamModel, mailTeam } from "@cordon/examples"
 import * as CallerTokensModule from "@cordon/runtime/CallerTokens"
 import * as ControlPlane from "@cordon/store/ControlPlane"
-import { AuditLog } from "@cordon/store/AuditLog"
 import { Sessions } from "@cordon/store/Sessions"
 import { Tasks } from "@cordon/store/Tasks"
 import { TraceStore } from "@cordon/store/TraceStore"
@@ -19,8 +18,11 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type { Team } from "@cordon/sdk/Team"
+import { auditVerifyCommand } from "./AuditVerify.js"
+import { policyCommand } from "./PolicyCli.js"
 import { brokerLayer } from "./Broker.js"
 import { demoUser, runDemo } from "./Demo.js"
+import { runChaos } from "./Chaos.js"
 import { serverLayer, taskView, traceEventView } from "./Http.js"
 import { renderTraceTree } from "./TraceTree.js"
 import { workerEntry } from "./WorkerEntry.js"
@@ -142,18 +144,51 @@ const demo = Command.make(
     })
 ).pipe(Command.withDescription("Run the three-tenant mail demo end to end and report"))
 
+const chaos = Command.make(
+  "chaos",
+  {
+    dataDir: Options.text("data-dir").pipe(Options.withDefault(".cordon/chaos")),
+    out: Options.text("out").pipe(Options.optional),
+    perTenant: Options.integer("per-tenant").pipe(Options.withDefault(100))
+  },
+  ({ dataDir, out, perTenant }) =>
+    Effect.gen(function* () {
+      const dir = resolveDir(dataDir)
+      yield* Console.log(
+        `cordon chaos: 21 tenants, worker kills, a queue flood and a CPU runaway; data in ${dir}`
+      )
+      const report = yield* runChaos({
+        dataDir: dir,
+        perTenant,
+        onProgress: (line) => console.log(`  ${line}`)
+      })
+      const json = JSON.stringify(report, null, 2)
+      yield* Console.log(json)
+      if (Option.isSome(out)) {
+        const file = path.resolve(process.cwd(), out.value)
+        yield* Effect.promise(() => fs.writeFile(file, `${json}\n`))
+        yield* Console.log(`report written to ${file}`)
+      }
+      if (report.lost > 0 || report.liveCredentialsAfterRun > 0) process.exitCode = 1
+    })
+).pipe(Command.withDescription("Run the chaos scenario (worker kills, flood, CPU runaway) and report"))
+
 const token = Command.make(
   "token",
   {
     dataDir,
     tenant: Options.text("tenant"),
     user: Options.text("user").pipe(Options.withDefault("operator")),
-    ttl: Options.integer("ttl").pipe(Options.withDefault(3600))
+    ttl: Options.integer("ttl").pipe(Options.withDefault(3600)),
+    roles: Options.choice("role", CallerTokensModule.CallerRoles).pipe(
+      Options.repeated,
+      Options.withDescription("a tenant role to grant (policy-admin, approver); repeatable")
+    )
   },
-  ({ dataDir, tenant, user, ttl }) =>
+  ({ dataDir, tenant, user, ttl, roles }) =>
     Effect.gen(function* () {
       const tokens = yield* CallerTokens
-      const minted = yield* tokens.mint(tenant, user, ttl)
+      const minted = yield* tokens.mint(tenant, user, ttl, roles)
       yield* Console.log(minted)
     }).pipe(
       Effect.provide(CallerTokensModule.layerDev(resolveDir(dataDir))),
@@ -245,25 +280,11 @@ const trace = Command.make(
     )
 ).pipe(Command.withDescription("Print a task's delegation tree (agents, handoffs, tool calls, decisions)"))
 
-const verify = Command.make("verify", { dataDir }, ({ dataDir }) =>
-  Effect.gen(function* () {
-    const audit = yield* AuditLog
-    const result = yield* audit.verify()
-    if (result.valid) return yield* Console.log(`audit chain valid: ${result.records} records`)
-    return yield* fail(
-      1,
-      `E_AUDIT_CHAIN: first bad record seq=${result.firstBad?.seq} (${result.firstBad?.reason}) of ${result.records}`
-    )
-  }).pipe(
-    Effect.provide(
-      ControlPlane.layerWithServices({ filename: path.join(resolveDir(dataDir), "control-plane.sqlite") })
-    )
-  )
-).pipe(Command.withDescription("Verify the audit log's hash chain"))
+const audit = Command.make("audit").pipe(Command.withSubcommands([auditVerifyCommand]))
 
-const audit = Command.make("audit").pipe(Command.withSubcommands([verify]))
-
-const cordon = Command.make("cordon").pipe(Command.withSubcommands([serve, demo, token, trace, audit]))
+const cordon = Command.make("cordon").pipe(
+  Command.withSubcommands([serve, demo, chaos, token, trace, audit, policyCommand])
+)
 
 const cli = Command.run(cordon, { name: "cordon", version: "0.1.0" })
 

@@ -32,6 +32,7 @@ describe("renderTraceTree", () => {
         output: null,
         error: null,
         createdAt: 0,
+        attempts: 1,
         endedAt: 1
       },
       events: [

@@ -11,7 +11,17 @@ import {
   OpenApi
 } from "@effect/platform"
 import { Context, Schema } from "effect"
-import { BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, Unavailable } from "./Errors.js"
+import { AdminGroup } from "./AdminApi.js"
+import { PolicyGroup } from "./PolicyApi.js"
+import {
+  BadRequest,
+  Conflict,
+  Forbidden,
+  NotFound,
+  TooManyRequests,
+  Unauthenticated,
+  Unavailable
+} from "./Errors.js"
 import {
   CreateSession,
   JwksView,
@@ -26,7 +36,12 @@ import {
 /** The authenticated caller: its tenant and user, read only from a verified caller token. */
 export class Caller extends Context.Tag("@cordon/api/Caller")<
   Caller,
-  { readonly tenant: string; readonly user: string }
+  {
+    readonly tenant: string
+    readonly user: string
+    /** Roles from the token's `roles` claim (`policy-admin`, `approver`); absent = none. */
+    readonly roles?: ReadonlyArray<string>
+  }
 >() {}
 
 export class Authentication extends HttpApiMiddleware.Tag<Authentication>()("Authentication", {
@@ -43,6 +58,7 @@ export class SessionsGroup extends HttpApiGroup.make("sessions")
       .setPayload(CreateSession)
       .addSuccess(SessionView, { status: 201 })
       .addError(BadRequest)
+      .addError(Forbidden)
   )
   .add(
     HttpApiEndpoint.get("get", "/v1/sessions/:sessionId")
@@ -69,6 +85,13 @@ export class TasksGroup extends HttpApiGroup.make("tasks")
       .addError(Conflict)
       .addError(Forbidden)
       .addError(Unavailable)
+      .addError(TooManyRequests)
+  )
+  .add(
+    HttpApiEndpoint.post("cancel", "/v1/tasks/:taskId/cancel")
+      .setPath(Schema.Struct({ taskId: IdParam }))
+      .addSuccess(TaskView)
+      .addError(NotFound)
   )
   .add(
     HttpApiEndpoint.get("get", "/v1/tasks/:taskId")
@@ -103,5 +126,7 @@ export class CordonApi extends HttpApi.make("cordon")
   .add(TasksGroup)
   .add(IdentityGroup)
   .add(HealthGroup)
+  .add(AdminGroup)
+  .add(PolicyGroup.middleware(Authentication))
   .annotate(OpenApi.Title, "Cordon")
   .annotate(OpenApi.Description, "Multi-tenant agent runtime: sessions, tasks and delegation traces.") {}

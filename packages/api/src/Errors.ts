@@ -47,9 +47,26 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()(
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 
-export type ApiError = Unauthenticated | BadRequest | Forbidden | NotFound | Conflict | Unavailable
+/** 429: a per-tenant limit was reached (`E_QUOTA_EXCEEDED`; `message` names the limit). */
+export class TooManyRequests extends Schema.TaggedError<TooManyRequests>()(
+  "TooManyRequests",
+  { code: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
 
-/** CLI exit code per API error: 2 usage/bad request, 3 auth, 4 not found, 5 denied, 6 conflict, 7 unavailable. */
+export type ApiError =
+  | Unauthenticated
+  | BadRequest
+  | Forbidden
+  | NotFound
+  | Conflict
+  | Unavailable
+  | TooManyRequests
+
+/**
+ * CLI exit code per API error: 2 usage/bad request, 3 auth, 4 not found, 5 denied, 6 conflict,
+ * 7 unavailable, 8 over quota.
+ */
 export const exitCodeOf = (error: ApiError): number => {
   switch (error._tag) {
     case "BadRequest":
@@ -64,5 +81,7 @@ export const exitCodeOf = (error: ApiError): number => {
       return 6
     case "Unavailable":
       return 7
+    case "TooManyRequests":
+      return 8
   }
 }

@@ -37,7 +37,9 @@ export const TaskView = Schema.Struct({
   session: Schema.String,
   agent: Schema.String,
   intent: Schema.String,
-  status: Schema.Literal("queued", "running", "succeeded", "failed", "cancelled"),
+  status: Schema.Literal("queued", "running", "succeeded", "failed", "cancelled", "dead_lettered"),
+  /** Times the task was started (a worker crash may send an idempotent agent's task back to the queue). */
+  attempts: Schema.Int,
   output: Schema.NullOr(Schema.Unknown),
   error: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String })),
   createdAt: Schema.Number,
@@ -87,3 +89,27 @@ export const JwksView = Schema.Struct({
   )
 })
 export type JwksView = typeof JwksView.Type
+
+/** Body of `POST /v1/admin/tenants/{tenantId}/suspend`: `purge` also deletes the tenant's data (offboarding). */
+export const SuspendTenant = Schema.Struct({ purge: Schema.optional(Schema.Boolean) })
+
+/** What a tenant suspension did. */
+export const SuspensionView = Schema.Struct({
+  tenant: Schema.String,
+  cancelledTasks: Schema.Int,
+  cancelledJobs: Schema.Int,
+  revokedCredentials: Schema.Int,
+  endedSessions: Schema.Int
+})
+export type SuspensionView = typeof SuspensionView.Type
+
+/** The task ledger: `submitted = queued + running + succeeded + failed + cancelled + deadLettered`. */
+export const LedgerView = Schema.Struct({
+  submitted: Schema.Int,
+  queued: Schema.Int,
+  running: Schema.Int,
+  succeeded: Schema.Int,
+  failed: Schema.Int,
+  cancelled: Schema.Int,
+  deadLettered: Schema.Int
+})

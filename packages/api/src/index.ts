@@ -1,4 +1,6 @@
+export * from "./AdminApi.js"
 export * from "./CordonApi.js"
 export * from "./Errors.js"
 export * from "./Model.js"
+export * from "./PolicyApi.js"
 export * from "./Client.js"
