@@ -8,7 +8,7 @@
  */
 import { TokenService } from "@cordon/identity/TokenService"
 import { Authorizer } from "@cordon/policy/Authorizer"
-import type { PolicyRequest } from "@cordon/policy/PolicyRequest"
+import type { PolicyRequestInput as PolicyRequest } from "@cordon/policy/PolicyRequest"
 import * as ControlPlane from "@cordon/store/ControlPlane"
 import { Credentials } from "@cordon/store/Credentials"
 import { Effect, Layer } from "effect"

@@ -70,7 +70,7 @@ describe("demo at small scale", () => {
   it("AT-01 `cordon audit verify` reports the chain valid", async () => {
     const res = await cordon("audit", "verify", "--data-dir", dataDir)
     expect(res.code).toBe(0)
-    expect(res.stdout).toMatch(/audit chain valid: \d+ records/)
+    expect(res.stdout).toMatch(/audit log valid: \d+ records/)
   })
 
   it("`cordon trace` prints the delegation tree of a task, denials included", async () => {

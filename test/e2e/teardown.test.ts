@@ -35,8 +35,11 @@ const trace = async (taskId: string) => {
 
 const effects = () => broker.effects("acme")
 
+/** Task tokens (root, handoffs) and per-call tool tokens (on tool spans) minted for the task. */
 const minted = (events: Awaited<ReturnType<typeof trace>>) =>
-  events.filter((e) => e.kind === "handoff" && e.attrs.jti !== undefined).map((e) => String(e.attrs.jti))
+  events
+    .filter((e) => (e.kind === "handoff" || e.kind === "tool") && e.attrs.jti !== undefined)
+    .map((e) => String(e.attrs.jti))
 const revoked = (events: Awaited<ReturnType<typeof trace>>) =>
   events.filter((e) => e.kind === "revocation").map((e) => e.name.replace("revoke ", ""))
 
@@ -52,12 +55,12 @@ beforeAll(async () => {
 afterAll(() => broker.stop())
 
 describe("teardown", () => {
-  it("LS-01 on success every credential minted for the task (root and handoff) is revoked", async () => {
+  it("LS-01 on success every credential minted for the task (root, handoff, tool call) is revoked", async () => {
     const session = await openSession()
     const res = await submit(session, { mode: "ok" })
     expect(res.body.status).toBe("succeeded")
     const events = await trace(String(res.body.id))
-    expect(minted(events)).toHaveLength(2)
+    expect(minted(events)).toHaveLength(3)
     expect(revoked(events).sort()).toEqual(minted(events).sort())
     expect(await live()).toBe(0)
   })
@@ -116,7 +119,7 @@ describe("teardown", () => {
     const session = await openSession()
     const crashed = await submit(session, { mode: "crash" })
     expect(crashed.body.status).toBe("failed")
-    expect((crashed.body.error as { code: string }).code).toBe("E_WORKER_FAILED")
+    expect((crashed.body.error as { code: string }).code).toBe("E_WORKER_CRASHED")
     expect(await live()).toBe(0)
     const next = await submit(session, { mode: "probe" })
     expect(next.body.status).toBe("succeeded")

@@ -3,6 +3,7 @@
  * on loopback, in a fresh temporary data directory, for one test file.
  */
 import type { RuntimeConfigShape } from "@cordon/runtime/RuntimeConfig"
+import type { AuditLogService } from "@cordon/store/AuditLog"
 import { CallerTokens } from "@cordon/runtime/CallerTokens"
 import type { Team } from "@cordon/sdk/Team"
 import { brokerLayer } from "@cordon/server/Broker"
@@ -13,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
+import { checkAudit, checkLedger, scanDataDir } from "../threat/support/oracles.js"
 
 export const testWorkerEntry = path.resolve(import.meta.dirname, "../dist/test-worker.mjs")
 
@@ -20,6 +22,12 @@ export const startBroker = async (options: {
   readonly team: Team
   readonly workerEntry: string
   readonly config?: Partial<RuntimeConfigShape>
+  /** Wraps the broker's audit log, e.g. `makeAuditFault().wrap` from `test/threat/support/faults.ts`. */
+  readonly wrapAuditLog?: (log: AuditLogService) => AuditLogService
+  /** Records between two signed audit checkpoints (default 100). */
+  readonly auditCheckpointEvery?: number
+  /** Run the shared oracles when the broker stops (default true). */
+  readonly oracles?: boolean
 }) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "cordon-test-"))
   const layer = serverLayer({ host: "127.0.0.1", port: 0 }).pipe(
@@ -28,7 +36,11 @@ export const startBroker = async (options: {
         dataDir,
         team: options.team,
         workerEntry: options.workerEntry,
-        config: options.config ?? {}
+        config: options.config ?? {},
+        ...(options.wrapAuditLog !== undefined ? { wrapAuditLog: options.wrapAuditLog } : {}),
+        ...(options.auditCheckpointEvery !== undefined
+          ? { auditCheckpoints: { every: options.auditCheckpointEvery } }
+          : {})
       })
     )
   )
@@ -78,9 +90,30 @@ export const startBroker = async (options: {
       }
       return task
     },
-    stop: async () => {
+    /**
+     * Stops the broker, then runs the oracles every test shares (THREATS.md §0) over what it left: the
+     * audit chain and checkpoints verify, every deny has a code and no record holds a token (G-AUD); no
+     * file of the data directory holds another tenant's canary or anything JWT- or PEM-shaped (G-LEAK);
+     * every task is in a known state with a reason (G-LOSS). Fails the test file on any problem.
+     * `oracles: "audit-and-ledger"` skips the data-directory scan (a test that stores a token in a task's
+     * input on purpose); `oracles: false` skips them all.
+     */
+    stop: async (stopOptions: { readonly oracles?: boolean | "audit-and-ledger" } = {}) => {
       await runtime.dispose()
-      await fs.rm(dataDir, { recursive: true, force: true })
+      try {
+        if (stopOptions.oracles !== false && options.oracles !== false) {
+          const problems = [
+            ...checkAudit(dataDir),
+            ...(stopOptions.oracles === "audit-and-ledger"
+              ? []
+              : scanDataDir(dataDir).map((l) => `G-LEAK: ${l.detail} in ${l.where}`)),
+            ...checkLedger(dataDir)
+          ]
+          if (problems.length > 0) throw new Error(`oracles failed:\n${problems.join("\n")}`)
+        }
+      } finally {
+        await fs.rm(dataDir, { recursive: true, force: true })
+      }
     }
   }
 }

@@ -1,0 +1,197 @@
+/**
+ * Policy benchmarks (issue 4): a bare cedar-wasm `statefulIsAuthorized` with the demo's policy set as
+ * the baseline, our `Authorizer` deciding the same request (request decoding, schema validation, entity
+ * assembly, evaluation, and the audit record; decision cache off), and the whole gate before a tool
+ * handler (cached chain verification with revocation checks, decision, audit record).
+ * Targets: `policy.decide` ≤ 1.5 × `policy.cedar.raw`; `policy.toolgate` ≤ 150 µs.
+ *
+ * @module
+ */
+import { makeVerifiedChainCache, verifyChain } from "@cordon/identity/Verifier"
+import { Authorizer, type AuthorizerShape } from "@cordon/policy/Authorizer"
+import { CedarSchema } from "@cordon/policy/CedarSchema"
+import { PlatformPolicies } from "@cordon/policy/PlatformPolicies"
+import { type PolicyRequestInput, PolicyRequest } from "@cordon/policy/PolicyRequest"
+import { AuditLog } from "@cordon/store/AuditLog"
+import * as ControlPlane from "@cordon/store/ControlPlane"
+import type { AuditEntry } from "@cordon/store/Model"
+import { Effect, Layer, ManagedRuntime, Schema } from "effect"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { load, rawIsAuthorized, statefulCall } from "../../packages/policy/src/internal/CedarEngine.js"
+import { toCedarCall } from "../../packages/policy/src/internal/CedarRequest.js"
+import { bench } from "./Bench.js"
+import { agentUri, INTENT, makeIdentity, SESSION, TENANT } from "./IdentityFixtures.js"
+
+const demoPolicies = fs.readFileSync(
+  path.resolve(import.meta.dirname, "../../apps/examples/policies/mail.cedar"),
+  "utf8"
+)
+
+const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex")
+
+/** The demo request: `triage` of the benchmark tenant reads its inbox under `mail.process`. */
+const request = (actors: ReadonlyArray<string>, depth: number): PolicyRequestInput => ({
+  principal: { tenant: TENANT, agent: "a0", spiffeId: agentUri("a0"), handoffs: ["a1"] },
+  action: "InvokeTool",
+  resource: { type: "Tool", tenant: TENANT, name: "inbox.read" },
+  context: {
+    tenant: TENANT,
+    session: SESSION,
+    intent: {
+      name: INTENT,
+      tools: ["mail.classify", "inbox.read", "cache.remember", "cache.search", "outbox.draft"],
+      agents: ["a0", "a1", "a2", "a3"],
+      actions: ["StartTask", "Handoff", "InvokeTool", "AccessRecord", "ReadCache", "WriteCache"]
+    },
+    depth,
+    actors,
+    rootUser: "user-bench",
+    now: Math.floor(Date.now() / 1000),
+    args: { folder: "inbox", limit: 20 }
+  }
+})
+
+/** The audit entry the broker appends for a decision (hashes only, never a token). */
+const auditEntry = (policyVersion: string, reason: string): AuditEntry => ({
+  ts: Date.now(),
+  tenant: TENANT,
+  session: SESSION,
+  workload: agentUri("a0"),
+  intent: INTENT,
+  actorChainHash: sha256(agentUri("a0")),
+  chainDepth: 0,
+  action: "InvokeTool",
+  resource: `${TENANT}/Tool/inbox.read`,
+  decision: "allow",
+  errorCode: null,
+  reason,
+  policyVersion,
+  jtiHash: sha256("jti")
+})
+
+interface RawState {
+  readonly call: Parameters<typeof rawIsAuthorized>[0]
+}
+
+/** The demo set (platform + mail.cedar) validated and pre-parsed, and the request in Cedar's JSON form. */
+const setupRaw = async (): Promise<RawState> => {
+  const engine = await Effect.runPromise(
+    load({
+      schemaText: CedarSchema,
+      schemaKey: sha256(CedarSchema),
+      sources: [
+        { text: PlatformPolicies, origin: "platform" },
+        { text: demoPolicies, origin: "tenant" }
+      ],
+      policyKey: `bench-raw-${sha256(demoPolicies)}`,
+      reservedPrefix: "platform."
+    })
+  )
+  // The same request the Authorizer decides, in the Cedar JSON form it builds.
+  const built = toCedarCall(Schema.decodeSync(PolicyRequest)(request([agentUri("a0")], 0)), false)
+  if (typeof built === "string") throw new Error(built)
+  const call = statefulCall(engine, built)
+  const answer = rawIsAuthorized(call)
+  if (answer.type !== "success" || answer.response.decision !== "allow")
+    throw new Error("raw call does not allow")
+  return { call }
+}
+
+interface DecideState {
+  readonly runtime: ManagedRuntime.ManagedRuntime<Authorizer | AuditLog, unknown>
+  readonly decide: Effect.Effect<unknown, unknown, Authorizer | AuditLog>
+}
+
+const authorizerWithDemo = Layer.effect(
+  Authorizer,
+  Authorizer.make({
+    tenantPolicies: [{ tenant: TENANT, version: 1, text: demoPolicies }],
+    decisionCache: false
+  })
+)
+const auditStore = AuditLog.layer.pipe(Layer.provide(ControlPlane.layerMemory))
+
+/** One decision plus its audit record, failing the benchmark on a deny. */
+const decideAndRecord = (authorizer: AuthorizerShape, log: AuditLog["Type"], req: PolicyRequestInput) =>
+  Effect.flatMap(authorizer.authorize(req), (d) =>
+    d.decision === "allow"
+      ? log.append(auditEntry(d.policyVersion, `allow by ${d.determiningPolicies.join(",")}`))
+      : Effect.die(new Error(`benchmark request denied: ${d.code}`))
+  )
+
+const setupDecide = async (): Promise<DecideState> => {
+  const runtime = ManagedRuntime.make(Layer.merge(authorizerWithDemo, auditStore))
+  const decide = Effect.gen(function* () {
+    return yield* decideAndRecord(yield* Authorizer, yield* AuditLog, request([agentUri("a0")], 0))
+  })
+  await runtime.runPromise(decide)
+  return { runtime, decide }
+}
+
+interface GateState {
+  readonly run: () => Promise<unknown>
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * The gate before a handler at depth 2: the verified-chain cache is warm (expiry, binding and revocation
+ * of every link still checked), then the Cedar decision and the audit record.
+ */
+const setupGate = async (): Promise<GateState> => {
+  const identity = await makeIdentity(Layer.merge(authorizerWithDemo, auditStore))
+  const chain = await identity.chain(3)
+  const cache = makeVerifiedChainCache({ maxEntries: 64 })
+  const options = { ...(await identity.verifyOptions()), cache }
+  const gate = Effect.gen(function* () {
+    const verified = yield* verifyChain(chain, options)
+    const authorizer = yield* Authorizer
+    const log = yield* AuditLog
+    return yield* decideAndRecord(
+      authorizer,
+      log,
+      request(
+        verified.claims.map((c) => c.sub),
+        verified.leaf.dep
+      )
+    )
+  })
+  await identity.runtime.runPromise(gate)
+  return { run: () => identity.runtime.runPromise(gate), dispose: () => identity.dispose() }
+}
+
+export const benches = [
+  bench<RawState>({
+    name: "policy.cedar.raw",
+    unit: "us",
+    setup: setupRaw,
+    run: (s) => rawIsAuthorized(s.call)
+  }),
+  bench<DecideState>({
+    name: "policy.decide",
+    unit: "us",
+    baseline: "policy.cedar.raw",
+    setup: setupDecide,
+    run: (s) => s.runtime.runPromise(s.decide),
+    teardown: (s) => s.runtime.dispose(),
+    note: (m) => {
+      const raw = m("policy.cedar.raw")
+      const decide = m("policy.decide")
+      return raw === undefined || decide === undefined
+        ? undefined
+        : `target ≤ 1.5 × raw: ${(decide / raw).toFixed(2)}×`
+    }
+  }),
+  bench<GateState>({
+    name: "policy.toolgate",
+    unit: "us",
+    setup: setupGate,
+    run: (s) => s.run(),
+    teardown: (s) => s.dispose(),
+    note: (m) => {
+      const gate = m("policy.toolgate")
+      return gate === undefined ? undefined : `target ≤ 150 µs: ${gate <= 150 ? "met" : "missed"}`
+    }
+  })
+]

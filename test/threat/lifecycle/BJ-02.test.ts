@@ -1,0 +1,44 @@
+/**
+ * BJ-02: a job cannot extend its life by rescheduling itself. The deadline is fixed when the first job of
+ * the line is created (min(session end, first scheduling + horizon)) and inherited; a reschedule past it is refused with
+ * `E_JOB_DEADLINE_EXCEEDED` (audited), so the number of runs — and of tokens minted for them — is bounded.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { auditRows, jobRows } from "./store.js"
+import { startLifecycleBroker } from "./support.js"
+
+let t: Awaited<ReturnType<typeof startLifecycleBroker>>
+let bearer: string
+
+beforeAll(async () => {
+  t = await startLifecycleBroker({ jobHorizonMs: 2000 })
+  bearer = await t.bearerOf("acme")
+})
+
+afterAll(() => t.broker.stop())
+
+describe("BJ-02 reschedules never pass the deadline", () => {
+  it("BJ-02 a self-rescheduling job stops at the line's deadline: E_JOB_DEADLINE_EXCEEDED, bounded runs", async () => {
+    // A 2 s job horizon; the job reschedules itself every 400 ms.
+    const session = await t.openSession(bearer)
+    const res = await t.submit(bearer, session, { mode: "reschedule", label: "bj02", delayMs: 400 })
+    expect((await t.broker.settle(String(res.body.id), bearer)).body.status).toBe("succeeded")
+    const denied = () =>
+      auditRows(t.broker.dataDir, "acme", "ScheduleJob").filter(
+        (r) => r.error_code === "E_JOB_DEADLINE_EXCEEDED"
+      )
+    expect(await t.until(() => denied().length === 1, 15_000)).toBe(true)
+    const jobs = jobRows(t.broker.dataDir, "acme")
+    // Every job of the line shares the first job's deadline, which is no later than the session's end.
+    const deadlines = new Set(jobs.map((j) => j.deadline))
+    expect(deadlines.size).toBe(1)
+    expect(jobs.every((j) => j.run_at <= j.deadline)).toBe(true)
+    const runs = t.broker.effects("acme").filter((l) => l === "bj02").length
+    expect(runs).toBeGreaterThanOrEqual(2)
+    expect(runs).toBeLessThanOrEqual(6)
+    // Nothing runs after the deadline.
+    const after = t.broker.effects("acme").length
+    await new Promise((r) => setTimeout(r, 800))
+    expect(t.broker.effects("acme").length).toBe(after)
+  })
+})

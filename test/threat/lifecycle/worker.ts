@@ -1,0 +1,4 @@
+import { runTenantWorker } from "@cordon/runtime/TenantWorker"
+import { lifecycleTeam } from "./team.js"
+
+runTenantWorker(lifecycleTeam)

@@ -1,0 +1,4 @@
+import { runTenantWorker } from "@cordon/runtime/TenantWorker"
+import { policyTeam } from "./team.js"
+
+runTenantWorker(policyTeam)
