@@ -10,24 +10,13 @@ import { ToolFailed } from "@cordon/sdk/Errors"
 import * as Intent from "@cordon/sdk/Intent"
 import * as Team from "@cordon/sdk/Team"
 import * as Tool from "@cordon/sdk/Tool"
+import { effect } from "../../fixtures/team.js"
 import { Duration, Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
-/** Appends `label` to the tenant's effects log. */
-export const effect = Tool.make({
-  name: "side.effect",
-  description: "Record a side effect",
-  input: Schema.Struct({ label: Schema.String }),
-  output: Schema.Struct({ ok: Schema.Boolean }),
-  scopes: ["side:write"],
-  handler: (input, ctx) =>
-    Effect.sync(() => {
-      fs.mkdirSync(ctx.tenantDir, { recursive: true })
-      fs.appendFileSync(path.join(ctx.tenantDir, "effects.log"), `${input.label}\n`)
-      return { ok: true }
-    })
-})
+/** The shared counting side effect: appends `label` to the tenant's `effects.log`. */
+export { effect }
 
 /** Crash marker files: `crash-once` exits the worker only the first time it runs for a label. */
 export const marker = Tool.make({

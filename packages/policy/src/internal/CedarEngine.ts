@@ -176,16 +176,7 @@ export const load = (options: {
 export const evaluate = (engine: Engine, call: CedarCall): Evaluation => {
   let answer: Cedar.AuthorizationAnswer
   try {
-    answer = Cedar.statefulIsAuthorized({
-      principal: call.principal,
-      action: call.action,
-      resource: call.resource,
-      context: call.context,
-      entities: call.entities,
-      preparsedSchemaName: engine.schemaName,
-      preparsedPolicySetId: engine.policySetId,
-      validateRequest: true
-    })
+    answer = Cedar.statefulIsAuthorized(statefulCall(engine, call))
   } catch (cause) {
     return { _tag: "Failed", errors: [describeThrown(cause)] }
   }
