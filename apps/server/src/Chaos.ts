@@ -103,7 +103,7 @@ export const runChaos = (options: ChaosOptions) =>
       workerEntry: chaosWorkerEntry(),
       config: {
         settings: { spamModel: prepared.modelPath },
-        taskTimeoutMs: options.taskTimeoutMs ?? 10_000,
+        taskTimeoutMs: options.taskTimeoutMs ?? 5_000,
         tenantConcurrency: 2,
         // Room for every tenant's worker and tasks: the run measures isolation, not a shortage of slots.
         maxRunning: 24,
@@ -187,7 +187,7 @@ export const runChaos = (options: ChaosOptions) =>
         let workerKills = 0
         const killer = yield* Effect.gen(function* () {
           while (true) {
-            yield* Effect.sleep(Duration.millis(options.killEveryMs ?? 250))
+            yield* Effect.sleep(Duration.millis(options.killEveryMs ?? 300))
             const live = (yield* pool.live).filter((t) => t !== "victim" && t !== "runaway")
             const busy: Array<string> = []
             for (const tenant of live) if ((yield* orchestrator.ledger(tenant)).running > 0) busy.push(tenant)

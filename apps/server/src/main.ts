@@ -12,7 +12,7 @@ import { Tasks } from "@cordon/store/Tasks"
 import { TraceStore } from "@cordon/store/TraceStore"
 import { Args, Command, Options } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Layer, Option } from "effect"
+import { Console, Effect, Layer, Logger, Option } from "effect"
 import { existsSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -288,7 +288,9 @@ const cordon = Command.make("cordon").pipe(
 
 const cli = Command.run(cordon, { name: "cordon", version: "0.1.0" })
 
+// Logs go to stderr, so a command's stdout (`--json`, `cordon token`) stays machine-readable.
 cli(process.argv).pipe(
   Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: false })
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))),
+  NodeRuntime.runMain({ disableErrorReporting: false, disablePrettyLogger: true })
 )

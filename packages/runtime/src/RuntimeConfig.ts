@@ -65,7 +65,8 @@ export interface RuntimeConfigShape {
   readonly workerStartMs: number
   /**
    * After a call on a worker is abandoned (deadline, cancellation), the worker must answer a ping within
-   * this many milliseconds or it is terminated (a loop that never yields cannot be interrupted).
+   * this many milliseconds or it is terminated (a loop that never yields cannot be interrupted). Generous
+   * on purpose: a worker that is merely slow under CPU load must not be killed for it.
    */
   readonly workerProbeMs: number
   /**
@@ -131,7 +132,7 @@ export const defaults = {
   maxWorkers: 16,
   spawnWaitMs: 5_000,
   workerStartMs: 5_000,
-  workerProbeMs: 250,
+  workerProbeMs: 1_000,
   maxMessageBytes: 1_048_576,
   revocationSyncMs: 1_000,
   revocationStaleMs: 5_000,

@@ -136,7 +136,9 @@ export const triage = Agent.make({
           Effect.catchTag("Denied", (e) =>
             Effect.zipRight(
               note(`instruction refused by the runtime (${e.code})`),
-              Effect.sync(() => blocked.push({ action: instruction.split(/\s+/)[0] ?? "", code: e.code }))
+              Effect.sync(() =>
+                blocked.push({ action: instruction.trim().split(/\s+/)[0] ?? "", code: e.code })
+              )
             )
           )
         )
