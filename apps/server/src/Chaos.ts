@@ -187,7 +187,7 @@ export const runChaos = (options: ChaosOptions) =>
         let workerKills = 0
         const killer = yield* Effect.gen(function* () {
           while (true) {
-            yield* Effect.sleep(Duration.millis(options.killEveryMs ?? 300))
+            yield* Effect.sleep(Duration.millis(options.killEveryMs ?? 250))
             const live = (yield* pool.live).filter((t) => t !== "victim" && t !== "runaway")
             const busy: Array<string> = []
             for (const tenant of live) if ((yield* orchestrator.ledger(tenant)).running > 0) busy.push(tenant)
