@@ -223,14 +223,16 @@ export const make = Effect.gen(function* () {
     authorizer.setTenantStatus(t.id, "suspended")
   }
 
-  const requireActiveTenant = (tenant: string) =>
+  /** Whether `tenant` is suspended (an unknown tenant is not). */
+  const isSuspended = (tenant: string) =>
     tenants.get(tenant).pipe(
       Effect.orDie,
-      Effect.flatMap((t) =>
-        Option.isSome(t) && t.value.status === "suspended"
-          ? Effect.fail(new TenantSuspended({ code: "E_TENANT_SUSPENDED", tenant }))
-          : Effect.void
-      )
+      Effect.map((t) => Option.isSome(t) && t.value.status === "suspended")
+    )
+
+  const requireActiveTenant = (tenant: string) =>
+    Effect.flatMap(isSuspended(tenant), (suspended) =>
+      suspended ? Effect.fail(new TenantSuspended({ code: "E_TENANT_SUSPENDED", tenant })) : Effect.void
     )
 
   /**
@@ -337,8 +339,7 @@ export const make = Effect.gen(function* () {
       }
       const running: Task = { ...task, status: "running", attempts: task.attempts + 1 }
       inFlight.set(id, running)
-      const tenant = yield* tenants.get(task.tenant).pipe(Effect.orDie)
-      if (Option.isSome(tenant) && tenant.value.status === "suspended") {
+      if (yield* isSuspended(task.tenant)) {
         return yield* finish(id, {
           status: "cancelled",
           errorCode: "E_TENANT_SUSPENDED",
@@ -411,15 +412,13 @@ export const make = Effect.gen(function* () {
     const due = yield* jobs.due(now, 64).pipe(Effect.orDie)
     for (const job of due) {
       const session = yield* sessions.get(job.tenant, job.session).pipe(Effect.orDie)
-      const tenant = yield* tenants.get(job.tenant).pipe(Effect.orDie)
-      const code =
-        Option.isSome(tenant) && tenant.value.status === "suspended"
-          ? "E_TENANT_SUSPENDED"
-          : Option.isNone(session) || session.value.status !== "open" || session.value.expiresAt <= now
-            ? "E_SESSION_CLOSED"
-            : now > job.deadline
-              ? "E_JOB_DEADLINE_EXCEEDED"
-              : null
+      const code = (yield* isSuspended(job.tenant))
+        ? "E_TENANT_SUSPENDED"
+        : Option.isNone(session) || session.value.status !== "open" || session.value.expiresAt <= now
+          ? "E_SESSION_CLOSED"
+          : now > job.deadline
+            ? "E_JOB_DEADLINE_EXCEEDED"
+            : null
       if (code !== null) {
         if (yield* jobs.expire(job.id, code).pipe(Effect.orDie)) {
           yield* lifecycle({

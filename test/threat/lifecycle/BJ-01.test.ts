@@ -38,7 +38,7 @@ describe("BJ-01 jobs die with their session", () => {
       r.resource.endsWith(job?.id ?? "?")
     )
     expect(cancelled).toHaveLength(1)
-    expect(cancelled[0]?.error_code).toBe("E_SESSION_CLOSED")
+    expect(cancelled[0]?.errorCode).toBe("E_SESSION_CLOSED")
     // Past the job's run time: it never fired and the side effect never ran.
     await new Promise((r) => setTimeout(r, 2000))
     expect(t.broker.effects("acme")).not.toContain("bj01-late")

@@ -25,7 +25,7 @@ describe("BJ-02 reschedules never pass the deadline", () => {
     expect((await t.broker.settle(String(res.body.id), bearer)).body.status).toBe("succeeded")
     const denied = () =>
       auditRows(t.broker.dataDir, "acme", "ScheduleJob").filter(
-        (r) => r.error_code === "E_JOB_DEADLINE_EXCEEDED"
+        (r) => r.errorCode === "E_JOB_DEADLINE_EXCEEDED"
       )
     expect(await t.until(() => denied().length === 1, 15_000)).toBe(true)
     const jobs = jobRows(t.broker.dataDir, "acme")

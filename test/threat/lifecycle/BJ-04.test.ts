@@ -31,7 +31,7 @@ describe("BJ-04 no raw credential in a job", () => {
     expect(task.status).toBe("failed")
     expect((task.error as { code: string }).code).toBe("E_SECRET_IN_PAYLOAD")
     const denies = auditRows(t.broker.dataDir, "acme", "ScheduleJob").filter(
-      (r) => r.error_code === "E_SECRET_IN_PAYLOAD"
+      (r) => r.errorCode === "E_SECRET_IN_PAYLOAD"
     )
     expect(denies).toHaveLength(1)
     expect(JSON.stringify(denies)).not.toMatch(JWT)

@@ -37,7 +37,7 @@ describe("CF-03 circuit breaker per tenant and dependency", () => {
     expect(codes.slice(3)).toEqual(Array(17).fill("E_CIRCUIT_OPEN"))
     expect(handlerCalls("down-a")).toBe(3)
     const open = auditRows(t.broker.dataDir, "down-a", "InvokeTool").filter(
-      (r) => r.error_code === "E_CIRCUIT_OPEN"
+      (r) => r.errorCode === "E_CIRCUIT_OPEN"
     )
     expect(open).toHaveLength(17)
     const calm = String((await t.submit(b, sb, { mode: "flaky", count: 5 })).body.id)

@@ -33,7 +33,7 @@ describe("RE-03 per-tenant budgets", () => {
     expect(out.codes.slice(12).every((c) => c === "E_QUOTA_EXCEEDED")).toBe(true)
     expect(t.broker.effects("greedy")).toHaveLength(12)
     const denies = auditRows(t.broker.dataDir, "greedy", "InvokeTool").filter(
-      (r) => r.error_code === "E_QUOTA_EXCEEDED"
+      (r) => r.errorCode === "E_QUOTA_EXCEEDED"
     )
     expect(denies).toHaveLength(18)
     const fine = String((await t.submit(b, sb, { mode: "loop", count: 5, label: "re03-b" })).body.id)

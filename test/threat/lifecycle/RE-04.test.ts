@@ -35,7 +35,7 @@ describe("RE-04 spawn caps", () => {
     expect(codes.slice(8)).toEqual(Array(12).fill("E_QUOTA_EXCEEDED"))
     expect(t.broker.effects("spawner")).toHaveLength(8)
     const denies = auditRows(t.broker.dataDir, "spawner", "Handoff").filter(
-      (r) => r.error_code === "E_QUOTA_EXCEEDED"
+      (r) => r.errorCode === "E_QUOTA_EXCEEDED"
     )
     expect(denies).toHaveLength(12)
     expect(peak).toBeLessThanOrEqual(3)

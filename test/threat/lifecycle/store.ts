@@ -1,30 +1,12 @@
-/** Reads the audit records of `tenant` whose action is `action`, from the broker's control-plane database. */
+/** Reads what the broker stored: audit records (through the shared oracle reader) and background jobs. */
+import type { AuditRecord } from "@cordon/store/Model"
 import Database from "better-sqlite3"
 import * as path from "node:path"
+import { auditRecords } from "../support/oracles.js"
 
-export interface AuditRow {
-  readonly seq: number
-  readonly action: string
-  readonly resource: string
-  readonly decision: string
-  readonly error_code: string | null
-  readonly reason: string
-}
-
-export const auditRows = (dataDir: string, tenant: string, action?: string): ReadonlyArray<AuditRow> => {
-  const db = new Database(path.join(dataDir, "control-plane.sqlite"), { readonly: true, fileMustExist: true })
-  try {
-    return (
-      action === undefined
-        ? db.prepare("SELECT * FROM audit_log WHERE tenant = ? ORDER BY seq").all(tenant)
-        : db
-            .prepare("SELECT * FROM audit_log WHERE tenant = ? AND action = ? ORDER BY seq")
-            .all(tenant, action)
-    ) as ReadonlyArray<AuditRow>
-  } finally {
-    db.close()
-  }
-}
+/** Audit records of `tenant` (all, or those whose action is `action`), in `seq` order. */
+export const auditRows = (dataDir: string, tenant: string, action?: string): ReadonlyArray<AuditRecord> =>
+  auditRecords(dataDir).filter((r) => r.tenant === tenant && (action === undefined || r.action === action))
 
 /** Rows of the `jobs` table of `tenant`. */
 export const jobRows = (dataDir: string, tenant: string) => {

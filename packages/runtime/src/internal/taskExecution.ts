@@ -19,8 +19,15 @@ import { TeamRegistry } from "../TeamRegistry.js"
 import { TenantWorkerPool } from "../TenantWorkerPool.js"
 import { recordLifecycle } from "./auditing.js"
 import { TaskCounters } from "./upstreamGuards.js"
-import { agentUri } from "./paths.js"
-import { bindCredential, decider, runAgentOn, type TaskRun, tokenSummary } from "./taskRun.js"
+import {
+  bindCredential,
+  contextOf,
+  decider,
+  principalOf,
+  runAgentOn,
+  type TaskRun,
+  tokenSummary
+} from "./taskRun.js"
 import { makeTracer } from "./tracing.js"
 
 /**
@@ -99,28 +106,10 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
             )
         }
         const startDecision = yield* authorizer.authorize({
-          principal: {
-            tenant: task.tenant,
-            agent: task.agent,
-            spiffeId: agentUri(config.trustDomain, task.tenant, task.agent),
-            handoffs: team.agents.get(task.agent)?.handoffs ?? []
-          },
+          principal: principalOf(run, config, task.agent),
           action: "StartTask",
           resource: { type: "Session", tenant: session.tenant, id: session.id },
-          context: {
-            tenant: task.tenant,
-            session: task.session,
-            intent: {
-              name: intent.name,
-              tools: intent.tools,
-              agents: intent.agents,
-              actions: intent.actions
-            },
-            depth: 0,
-            actors: [],
-            rootUser: session.userId,
-            now: Math.floor(Date.now() / 1000)
-          }
+          context: contextOf(run, [])
         })
         yield* decider(
           run,

@@ -142,14 +142,14 @@ export type Verdict = Omit<PolicyDecision, "code"> & { readonly code: string | n
 export const refused = (code: string, reason: string): ReplyBody => ({ _tag: "Refused", code, reason })
 
 /** Principal of a policy request: the agent holding the leaf token. */
-const principalOf = (run: TaskRun, config: { trustDomain: string }, agent: string) => ({
+export const principalOf = (run: TaskRun, config: { trustDomain: string }, agent: string) => ({
   tenant: run.tenant,
   agent,
   spiffeId: agentUri(config.trustDomain, run.tenant, agent),
   handoffs: run.team.agents.get(agent)?.handoffs ?? []
 })
 
-const contextOf = (run: TaskRun, chain: ReadonlyArray<TaskClaims>) => ({
+export const contextOf = (run: TaskRun, chain: ReadonlyArray<TaskClaims>) => ({
   tenant: run.tenant,
   session: run.session,
   intent: {

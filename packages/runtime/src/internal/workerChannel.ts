@@ -106,6 +106,19 @@ interface Pending {
   readonly fail: (error: unknown) => void
 }
 
+/** A stream call's answers delivered into `mailbox`: data offered, end and failure close it. */
+const mailboxSink = (mailbox: Mailbox.Mailbox<unknown, unknown>) => ({
+  data: (values: ReadonlyArray<unknown>) => {
+    mailbox.unsafeOfferAll(values)
+  },
+  end: () => {
+    mailbox.unsafeDone(Exit.void)
+  },
+  fail: (error: unknown) => {
+    mailbox.unsafeDone(Exit.fail(error))
+  }
+})
+
 const strict = { onExcessProperty: "error" } as const
 
 interface Codec {
@@ -358,22 +371,7 @@ export const open = (options: ChannelOptions): Channel => {
       Effect.gen(function* () {
         const mailbox = yield* Mailbox.make<unknown, unknown>()
         yield* Effect.acquireRelease(
-          Effect.sync(() =>
-            send(
-              request,
-              pendingOf(request, label, true, {
-                data: (values) => {
-                  mailbox.unsafeOfferAll(values)
-                },
-                end: () => {
-                  mailbox.unsafeDone(Exit.void)
-                },
-                fail: (error) => {
-                  mailbox.unsafeDone(Exit.fail(error))
-                }
-              })
-            )
-          ),
+          Effect.sync(() => send(request, pendingOf(request, label, true, mailboxSink(mailbox)))),
           (id) => abandon(id)
         )
         return Mailbox.toStream(mailbox)
@@ -387,20 +385,7 @@ export const open = (options: ChannelOptions): Channel => {
   ) =>
     Effect.acquireUseRelease(
       Effect.map(Mailbox.make<unknown, unknown>(), (mailbox) => {
-        const id = send(
-          request,
-          pendingOf(request, label, true, {
-            data: (values) => {
-              mailbox.unsafeOfferAll(values)
-            },
-            end: () => {
-              mailbox.unsafeDone(Exit.void)
-            },
-            fail: (error) => {
-              mailbox.unsafeDone(Exit.fail(error))
-            }
-          })
-        )
+        const id = send(request, pendingOf(request, label, true, mailboxSink(mailbox)))
         return { id, mailbox }
       }),
       ({ mailbox }) =>
