@@ -127,6 +127,14 @@ describe("bad input gets a typed 4xx and writes nothing", () => {
     expect(await ledger()).toEqual(before)
   })
 
+  it("a revocation naming nothing (empty or blank ids) → 400 E_BAD_REQUEST, nothing revoked", async () => {
+    for (const body of [{}, { jti: "" }, { task: "  " }, { jti: "", task: "" }]) {
+      const res = await broker.http("POST", "/v1/revocations", body, acme)
+      expect(res.status).toBe(400)
+      expect(res.body.code).toBe("E_BAD_REQUEST")
+    }
+  })
+
   it("a session of another tenant is not found (404), and no task is written", async () => {
     const before = await ledger()
     const res = await broker.http(

@@ -105,6 +105,24 @@ describe("teardown", () => {
     expect(late.body.code).toBe("E_SESSION_CLOSED")
   })
 
+  it("a task cancelled during a tool call leaves no span of its trace running", async () => {
+    const session = await openSession()
+    const accepted = await submit(session, { mode: "slow-tool", ms: 5000 }, false)
+    const id = String(accepted.body.id)
+    for (let i = 0; i < 100; i++) {
+      if ((await trace(id)).some((e) => e.kind === "tool" && e.status === "running")) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const cancelled = await broker.http("POST", `/v1/tasks/${id}/cancel`, undefined, bearer)
+    expect(cancelled.status).toBeLessThan(300)
+    expect((await broker.settle(id, bearer)).body.status).toBe("cancelled")
+    const events = await trace(id)
+    expect(events.filter((e) => e.status === "running")).toEqual([])
+    const tool = events.find((e) => e.kind === "tool")
+    expect(tool).toMatchObject({ status: "error", attrs: { code: "E_CANCELLED" } })
+    expect(await live()).toBe(0)
+  })
+
   it("BJ-01 a background fiber left behind by an agent cannot act after its task ended", async () => {
     const session = await openSession()
     const before = effects().length

@@ -64,8 +64,8 @@ export type TraceView = typeof TraceView.Type
 
 /** What to revoke among the caller's tenant's credentials; at least one selector, or `all: true`. */
 export const RevokeRequest = Schema.Struct({
-  jti: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
-  task: Schema.optional(Schema.String.pipe(Schema.maxLength(128))),
+  jti: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(64))),
+  task: Schema.optional(Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(128))),
   session: Schema.optional(Id),
   agent: Schema.optional(Name),
   /** Revoke every credential of the tenant (incident response). */

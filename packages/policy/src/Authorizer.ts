@@ -10,9 +10,11 @@
  * an in-flight decision always finishes on the set it started with; the next one sees the new set.
  *
  * Decisions are cached per authoriser, keyed by the policy version (`platform@<hash>+tenant@<n>`),
- * the principal tenant's suspension status and the canonical form of the whole decoded request
- * (`now` included); an entry lives at most one second on the monotonic `Clock` and at most 10,000
- * entries are kept. Requests that do not decode and decisions with errors are never cached.
+ * the principal tenant's suspension status and the canonical JSON of the whole request as given (`now`
+ * included; decoding is deterministic, so equal inputs decode to equal requests); an entry lives at
+ * most one second on the monotonic `Clock` and at most 10,000 entries are kept. Requests that do not
+ * decode and decisions with errors are never cached. Decision attributes are added to the caller's
+ * current span (`cordon.policy.*`).
  *
  * @see https://docs.cedarpolicy.com/auth/authorization.html
  * @module
@@ -110,8 +112,15 @@ interface Loaded {
 
 interface Outcome {
   readonly decision: PolicyDecision
-  readonly request: PolicyRequest | undefined
+  readonly tenant: string | undefined
+  readonly action: string | undefined
   readonly cached: boolean
+}
+
+/** The `action` member of an already decided input (for span attributes only). */
+const actionOf = (input: unknown): string | undefined => {
+  const action = (input as { action?: unknown } | null)?.action
+  return typeof action === "string" ? action : undefined
 }
 
 /**
@@ -157,38 +166,61 @@ export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerS
     const loadedFor = (tenant: string): Loaded => tenants.get(tenant) ?? platform
 
     const decide = (now: bigint, input: unknown): Outcome => {
+      // A decision is cached under the canonical form of the input as given (before decoding, which is
+      // deterministic), so a repeated question is answered without decoding or evaluating it again.
+      const claimed = (input as { principal?: { tenant?: unknown } } | null)?.principal?.tenant
+      const claimedTenant = typeof claimed === "string" ? claimed : undefined
+      const key =
+        cache === undefined || claimedTenant === undefined ? undefined : inputKey(claimedTenant, input)
+      if (key !== undefined) {
+        const hit = cache?.get(key, now)
+        if (hit !== undefined)
+          return { decision: hit, tenant: claimedTenant, action: actionOf(input), cached: true }
+      }
       const request = decodeRequest(input)
       if (Either.isLeft(request)) {
         const issues = ParseResult.ArrayFormatter.formatErrorSync(request.left)
         const errors = issues.map((i) => `request.${i.path.join(".")}: ${i.message}`)
-        const tenant = (input as { principal?: { tenant?: unknown } } | null)?.principal?.tenant
-        const version = typeof tenant === "string" ? loadedFor(tenant).version : policyVersion
-        return { decision: evaluationError(version, errors), request: undefined, cached: false }
+        const version = claimedTenant === undefined ? policyVersion : loadedFor(claimedTenant).version
+        return {
+          decision: evaluationError(version, errors),
+          tenant: claimedTenant,
+          action: undefined,
+          cached: false
+        }
       }
       const req = request.right
       // Read once: this decision finishes on this set even if the tenant's set is swapped meanwhile.
       const loaded = loadedFor(req.principal.tenant)
-      const isSuspended = suspended.has(req.principal.tenant)
-      const key = cache === undefined ? "" : `${isSuspended ? "S" : "A"}${cacheKey(loaded.version, req)}`
-      const hit = cache?.get(key, now)
-      if (hit !== undefined) return { decision: hit, request: req, cached: true }
-      const call = toCedarCall(req, isSuspended)
+      const call = toCedarCall(req, suspended.has(req.principal.tenant))
       const decision = freezeDecision(
         typeof call === "string"
           ? evaluationError(loaded.version, [call])
           : fromEvaluation(evaluate(loaded.engine, call), loaded.version, loaded.engine.approvalIds)
       )
-      if (cache !== undefined && decision.errors.length === 0) cache.set(key, decision, now)
-      return { decision, request: req, cached: false }
+      if (key !== undefined && decision.errors.length === 0) cache?.set(key, decision, now)
+      return { decision, tenant: req.principal.tenant, action: req.action, cached: false }
+    }
+
+    /**
+     * The cache key of `input` from `tenant`: suspension status, policy version and the input's canonical
+     * JSON; `undefined` when the input is not JSON-like (it is then decided without the cache).
+     */
+    const inputKey = (tenant: string, input: unknown): string | undefined => {
+      try {
+        return `${suspended.has(tenant) ? "S" : "A"}${cacheKey(loadedFor(tenant).version, input)}`
+      } catch {
+        return undefined
+      }
     }
 
     const authorize = (req: PolicyRequestInput): Effect.Effect<PolicyDecision> =>
       Effect.clockWith((clock) => {
-        const { decision, request, cached } = decide(clock.unsafeCurrentTimeNanos(), req)
+        const { decision, tenant, action, cached } = decide(clock.unsafeCurrentTimeNanos(), req)
         return Effect.as(
           Effect.annotateCurrentSpan({
-            "cordon.tenant": request?.principal.tenant ?? "",
-            "cordon.policy.action": request?.action ?? "",
+            "cordon.tenant": tenant ?? "",
+            "cordon.policy.action": action ?? "",
             "cordon.policy.decision": decision.decision,
             "cordon.policy.code": decision.code ?? "",
             "cordon.policy.version": decision.policyVersion,
@@ -196,7 +228,7 @@ export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerS
           }),
           decision
         )
-      }).pipe(Effect.withSpan("Authorizer.authorize", { captureStackTrace: false }))
+      })
 
     const activate = (set: TenantPolicySet) =>
       Effect.gen(function* () {

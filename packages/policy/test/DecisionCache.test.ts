@@ -107,12 +107,40 @@ when { resource.name == "mail.read" };`
     })
   )
 
-  it.effect("keys on the decoded request: extra input fields neither split nor poison the cache", () =>
+  it.effect(
+    "keys on the input as given: extra fields are a separate entry that decodes to the same decision",
+    () =>
+      Effect.gen(function* () {
+        const authorizer = yield* Authorizer.make()
+        const plain = yield* authorizer.authorize(handoff())
+        const extra = { ...handoff(), note: "ignored", context: { ...handoff().context, extra: 1 } }
+        const withExtra = yield* authorizer.authorize(extra as PolicyRequest)
+        expect(withExtra).not.toBe(plain)
+        expect(withExtra).toEqual(plain)
+        expect(yield* authorizer.authorize(extra as PolicyRequest)).toBe(withExtra)
+        expect(yield* authorizer.authorize(handoff())).toBe(plain)
+      })
+  )
+
+  it.effect("input that is not JSON data (a BigInt, a cycle) is denied, never cached, never a defect", () =>
     Effect.gen(function* () {
       const authorizer = yield* Authorizer.make()
-      const plain = yield* authorizer.authorize(handoff())
-      const extra = { ...handoff(), note: "ignored", context: { ...handoff().context, extra: 1 } }
-      expect(yield* authorizer.authorize(extra as PolicyRequest)).toBe(plain)
+      const cyclic: Record<string, unknown> = { folder: "inbox" }
+      cyclic.self = cyclic
+      const withBigInt = {
+        ...invokeTool("mail.read"),
+        context: { ...invokeTool("mail.read").context, args: { n: 1n } }
+      }
+      const first = yield* authorizer.authorize(withBigInt as unknown as PolicyRequest)
+      const second = yield* authorizer.authorize(withBigInt as unknown as PolicyRequest)
+      expect(first).toMatchObject({ decision: "deny", code: "E_POLICY_EVALUATION" })
+      expect(second).not.toBe(first)
+      const loop = {
+        ...invokeTool("mail.read"),
+        context: { ...invokeTool("mail.read").context, args: cyclic }
+      }
+      const third = yield* authorizer.authorize(loop as unknown as PolicyRequest)
+      expect(third).toMatchObject({ decision: "deny", code: "E_POLICY_EVALUATION" })
     })
   )
 

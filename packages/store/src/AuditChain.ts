@@ -41,10 +41,15 @@ export type AuditChainFields = Readonly<Record<string, string | number | null>>
 export const canonicalJson = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`
+    const record = value as Record<string, unknown>
+    const keys = Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    let out = "{"
+    for (const key of keys) {
+      const member = record[key]
+      if (member === undefined) continue
+      out += `${out.length > 1 ? "," : ""}${JSON.stringify(key)}:${canonicalJson(member)}`
+    }
+    return `${out}}`
   }
   return JSON.stringify(value) ?? "null"
 }
@@ -75,9 +80,40 @@ export const hashChainFields = (fields: AuditChainFields): string => {
   return createHash("sha256").update(canonicalJson(rest), "utf8").digest("hex")
 }
 
-/** The `hash` a record must carry. */
-export const hashAuditRecord = (record: Omit<AuditRecord, "hash">): string =>
-  hashChainFields(chainFields(record))
+/** The hashed column names in canonical (sorted) order. */
+const chainKeys: ReadonlyArray<string> = Object.keys(
+  chainFields({
+    seq: 0,
+    ts: 0,
+    tenant: "",
+    session: null,
+    workload: "",
+    intent: "",
+    actorChainHash: "",
+    chainDepth: 0,
+    action: "",
+    resource: "",
+    decision: "allow",
+    errorCode: null,
+    reason: "",
+    policyVersion: "",
+    jtiHash: "",
+    prevHash: ""
+  })
+).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+
+/**
+ * The `hash` a record must carry: `hashChainFields(chainFields(record))`, with the canonical JSON of
+ * the flat record written in the precomputed key order.
+ */
+export const hashAuditRecord = (record: Omit<AuditRecord, "hash">): string => {
+  const fields = chainFields(record)
+  let json = "{"
+  for (const key of chainKeys) {
+    json += `${json.length > 1 ? "," : ""}${JSON.stringify(key)}:${JSON.stringify(fields[key] ?? null)}`
+  }
+  return createHash("sha256").update(`${json}}`, "utf8").digest("hex")
+}
 
 /** Verifier state between records: the `seq` expected next and the hash it must link to. */
 export interface ChainCursor {

@@ -18,6 +18,7 @@ import {
 } from "./AuditChain.js"
 import { AuditUnavailableError, StoreError } from "./Errors.js"
 import { redactString } from "./internal/Redact.js"
+import { SqliteHandle } from "./internal/SqliteDriver.js"
 import { decodeRows } from "./internal/Rows.js"
 import { AuditEntry, AuditRecord } from "./Model.js"
 
@@ -60,124 +61,176 @@ const unavailable = (operation: string) => (_: SqlError) =>
 
 const toRecords = decodeRows(AuditRecord, "audit_log")
 
+const isAuditEntry = Schema.is(AuditEntry)
+
+const LAST_ROW = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+
+const INSERT = `INSERT INTO audit_log (seq, ts, tenant, session, workload, intent, actor_chain_hash, chain_depth,
+  action, resource, decision, error_code, reason, policy_version, jti_hash, prev_hash, hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 const clampLimit = (limit: number): number =>
   Number.isFinite(limit) ? Math.min(MAX_LIMIT, Math.max(1, Math.trunc(limit))) : 1
 
 /** Builds the service over the ambient `SqlClient`. */
-export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient> = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const lock = yield* Effect.makeSemaphore(1)
+export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient | SqliteHandle> = Effect.gen(
+  function* () {
+    const sql = yield* SqlClient.SqlClient
+    const handle = yield* SqliteHandle
 
-  const recordColumns = sql.literal(`seq, ts, tenant, session, workload, intent,
+    const recordColumns = sql.literal(`seq, ts, tenant, session, workload, intent,
     actor_chain_hash AS "actorChainHash", chain_depth AS "chainDepth", action, resource, decision,
     error_code AS "errorCode", reason, policy_version AS "policyVersion", jti_hash AS "jtiHash",
     prev_hash AS "prevHash", hash`)
 
-  const lastRow = sql<{
-    seq: number
-    hash: string
-  }>`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
+    const lastRow = sql<{
+      seq: number
+      hash: string
+    }>`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
 
-  const append = Effect.fn("AuditLog.append")(function* (input: AuditEntry) {
-    const entry = yield* Schema.validate(AuditEntry)(input).pipe(
-      Effect.mapError(() => new StoreError({ code: "E_STORE", reason: "audit entry does not match schema" }))
-    )
-    yield* Effect.annotateCurrentSpan({ tenant: entry.tenant, decision: entry.decision })
-    const clean: AuditEntry = {
-      ...entry,
-      session: entry.session === null ? null : redactString(entry.session),
-      workload: redactString(entry.workload),
-      intent: redactString(entry.intent),
-      actorChainHash: redactString(entry.actorChainHash),
-      action: redactString(entry.action),
-      resource: redactString(entry.resource),
-      errorCode: entry.errorCode === null ? null : redactString(entry.errorCode),
-      reason: redactString(entry.reason),
-      policyVersion: redactString(entry.policyVersion),
-      jtiHash: redactString(entry.jtiHash)
-    }
-    const write = Effect.gen(function* () {
-      const last = (yield* lastRow)[0]
-      const unhashed = {
-        seq: last === undefined ? 1 : last.seq + 1,
-        ...clean,
-        prevHash: last === undefined ? GENESIS_HASH : last.hash
+    /**
+     * The chain head (`seq`, `hash` of the last record) as this service last wrote or read it. Appends
+     * run synchronously on the connection (`SqliteHandle.exclusive`, so they are serialised) and this
+     * service is the only writer, so an append is one prepared INSERT. The head is re-read from the table when unknown,
+     * after a failed write, and for an append inside an enclosing transaction (which may still roll
+     * back); a record written by anyone else makes the INSERT fail on the `seq` primary key, so the chain
+     * never forks.
+     */
+    let cachedHead: { readonly seq: number; readonly hash: string } | undefined
+
+    const write = (clean: AuditEntry) =>
+      handle.exclusive((db) => {
+        const inTransaction = db.inTransaction
+        const last =
+          inTransaction || cachedHead === undefined
+            ? (handle.prepare(db, LAST_ROW).get() as { seq: number; hash: string } | undefined)
+            : cachedHead
+        const unhashed = {
+          seq: last === undefined ? 1 : last.seq + 1,
+          ...clean,
+          prevHash: last === undefined ? GENESIS_HASH : last.hash
+        }
+        const record: AuditRecord = { ...unhashed, hash: hashAuditRecord(unhashed) }
+        cachedHead = undefined
+        handle
+          .prepare(db, INSERT)
+          .run(
+            record.seq,
+            record.ts,
+            record.tenant,
+            record.session,
+            record.workload,
+            record.intent,
+            record.actorChainHash,
+            record.chainDepth,
+            record.action,
+            record.resource,
+            record.decision,
+            record.errorCode,
+            record.reason,
+            record.policyVersion,
+            record.jtiHash,
+            record.prevHash,
+            record.hash
+          )
+        if (!inTransaction) cachedHead = { seq: record.seq, hash: record.hash }
+        return record
+      })
+
+    // No span of its own: an append is one synchronous INSERT inside the caller's span.
+    const append = (input: AuditEntry): Effect.Effect<AuditRecord, AuditUnavailableError | StoreError> => {
+      if (!isAuditEntry(input)) {
+        return Effect.fail(new StoreError({ code: "E_STORE", reason: "audit entry does not match schema" }))
       }
-      const record: AuditRecord = { ...unhashed, hash: hashAuditRecord(unhashed) }
-      yield* sql`INSERT INTO audit_log (seq, ts, tenant, session, workload, intent, actor_chain_hash,
-        chain_depth, action, resource, decision, error_code, reason, policy_version, jti_hash, prev_hash, hash)
-        VALUES (${record.seq}, ${record.ts}, ${record.tenant}, ${record.session}, ${record.workload},
-        ${record.intent}, ${record.actorChainHash}, ${record.chainDepth}, ${record.action},
-        ${record.resource}, ${record.decision}, ${record.errorCode}, ${record.reason},
-        ${record.policyVersion}, ${record.jtiHash}, ${record.prevHash}, ${record.hash})`
-      return record
-    })
-    return yield* lock
-      .withPermits(1)(sql.withTransaction(write))
-      .pipe(Effect.mapError(unavailable("append")))
-  })
+      const clean: AuditEntry = {
+        ts: input.ts,
+        tenant: input.tenant,
+        session: input.session === null ? null : redactString(input.session),
+        workload: redactString(input.workload),
+        intent: redactString(input.intent),
+        actorChainHash: redactString(input.actorChainHash),
+        chainDepth: input.chainDepth,
+        action: redactString(input.action),
+        resource: redactString(input.resource),
+        decision: input.decision,
+        errorCode: input.errorCode === null ? null : redactString(input.errorCode),
+        reason: redactString(input.reason),
+        policyVersion: redactString(input.policyVersion),
+        jtiHash: redactString(input.jtiHash)
+      }
+      return write(clean).pipe(Effect.mapError(unavailable("append")))
+    }
 
-  const verify = Effect.fn("AuditLog.verify")(
-    function* () {
-      let cursor: ChainCursor = genesisCursor
-      let records = 0
-      let firstBad: AuditVerification["firstBad"]
-      let afterSeq = 0
-      while (true) {
-        const rows = yield* sql<AuditChainFields & { seq: number }>`SELECT seq, ts, tenant, session, workload,
+    const verify = Effect.fn("AuditLog.verify")(
+      function* () {
+        let cursor: ChainCursor = genesisCursor
+        let records = 0
+        let firstBad: AuditVerification["firstBad"]
+        let afterSeq = 0
+        while (true) {
+          const rows = yield* sql<
+            AuditChainFields & { seq: number }
+          >`SELECT seq, ts, tenant, session, workload,
         intent, actor_chain_hash, chain_depth, action, resource, decision, error_code, reason,
         policy_version, jti_hash, prev_hash, hash
         FROM audit_log WHERE seq > ${afterSeq} ORDER BY seq LIMIT ${PAGE}`
-        for (const row of rows) {
-          records++
-          if (firstBad !== undefined) continue
-          const result = checkRow(cursor, row)
-          if (result.ok) cursor = result.cursor
-          else firstBad = { seq: result.seq, reason: result.reason }
+          for (const row of rows) {
+            records++
+            if (firstBad !== undefined) continue
+            const result = checkRow(cursor, row)
+            if (result.ok) cursor = result.cursor
+            else firstBad = { seq: result.seq, reason: result.reason }
+          }
+          const last = rows[rows.length - 1]
+          if (last === undefined || rows.length < PAGE) break
+          afterSeq = last.seq
         }
-        const last = rows[rows.length - 1]
-        if (last === undefined || rows.length < PAGE) break
-        afterSeq = last.seq
-      }
-      const outcome: AuditVerification =
-        firstBad === undefined ? { valid: true, records } : { valid: false, records, firstBad }
-      return outcome
-    },
-    Effect.mapError(unavailable("read"))
-  )
-
-  const list = Effect.fn("AuditLog.list")(function* (options: {
-    readonly tenant: string
-    readonly limit: number
-    readonly afterSeq?: number
-  }) {
-    const rows = yield* sql`SELECT ${recordColumns} FROM audit_log
-      WHERE tenant = ${options.tenant} AND seq > ${Math.trunc(options.afterSeq ?? 0)}
-      ORDER BY seq LIMIT ${clampLimit(options.limit)}`.pipe(Effect.mapError(unavailable("read")))
-    return yield* toRecords(rows)
-  })
-
-  const page = Effect.fn("AuditLog.page")(function* (options: {
-    readonly afterSeq: number
-    readonly limit: number
-  }) {
-    const rows = yield* sql`SELECT ${recordColumns} FROM audit_log
-      WHERE seq > ${Math.trunc(options.afterSeq)}
-      ORDER BY seq LIMIT ${clampLimit(options.limit)}`.pipe(Effect.mapError(unavailable("read")))
-    return yield* toRecords(rows)
-  })
-
-  const head = () =>
-    lastRow.pipe(
-      Effect.map((rows) => Option.fromNullable(rows[0])),
-      Effect.mapError(unavailable("read")),
-      Effect.withSpan("AuditLog.head")
+        const outcome: AuditVerification =
+          firstBad === undefined ? { valid: true, records } : { valid: false, records, firstBad }
+        return outcome
+      },
+      Effect.mapError(unavailable("read"))
     )
 
-  return { append, verify, list, page, head }
-})
+    const list = Effect.fn("AuditLog.list")(function* (options: {
+      readonly tenant: string
+      readonly limit: number
+      readonly afterSeq?: number
+    }) {
+      const rows = yield* sql`SELECT ${recordColumns} FROM audit_log
+      WHERE tenant = ${options.tenant} AND seq > ${Math.trunc(options.afterSeq ?? 0)}
+      ORDER BY seq LIMIT ${clampLimit(options.limit)}`.pipe(Effect.mapError(unavailable("read")))
+      return yield* toRecords(rows)
+    })
 
-/** Tag of the audit log service. `AuditLog.layer` requires a `SqlClient` with migrations applied. */
+    const page = Effect.fn("AuditLog.page")(function* (options: {
+      readonly afterSeq: number
+      readonly limit: number
+    }) {
+      const rows = yield* sql`SELECT ${recordColumns} FROM audit_log
+      WHERE seq > ${Math.trunc(options.afterSeq)}
+      ORDER BY seq LIMIT ${clampLimit(options.limit)}`.pipe(Effect.mapError(unavailable("read")))
+      return yield* toRecords(rows)
+    })
+
+    const head = () =>
+      lastRow.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0])),
+        Effect.mapError(unavailable("read")),
+        Effect.withSpan("AuditLog.head")
+      )
+
+    return { append, verify, list, page, head }
+  }
+)
+
+/**
+ * Tag of the audit log service. `AuditLog.layer` requires the control plane's `SqlClient` and
+ * `SqliteHandle` (`ControlPlane.layer`) with migrations applied.
+ */
 export class AuditLog extends Context.Tag("@cordon/store/AuditLog")<AuditLog, AuditLogService>() {
-  static readonly layer: Layer.Layer<AuditLog, never, SqlClient.SqlClient> = Layer.effect(AuditLog, make)
+  static readonly layer: Layer.Layer<AuditLog, never, SqlClient.SqlClient | SqliteHandle> = Layer.effect(
+    AuditLog,
+    make
+  )
 }

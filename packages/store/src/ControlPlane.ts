@@ -10,12 +10,13 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { SqlClient } from "@effect/sql"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type { SqlError } from "@effect/sql/SqlError"
-import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import { type SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import type { ConfigError } from "effect/ConfigError"
 import { Effect, Layer } from "effect"
 import { AuditLog } from "./AuditLog.js"
 import { Credentials } from "./Credentials.js"
 import { Jobs } from "./Jobs.js"
+import * as SqliteDriver from "./internal/SqliteDriver.js"
 import { migrations } from "./Migrations.js"
 import { Sessions } from "./Sessions.js"
 import { SigningKeys } from "./SigningKeys.js"
@@ -48,30 +49,37 @@ const Migrate = SqliteMigrator.layer({ loader: SqliteMigrator.fromRecord(migrati
  */
 export const layer = (options: {
   readonly filename: string
-}): Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, ControlPlaneError> =>
-  Migrate.pipe(Layer.provideMerge(SqliteClient.layer({ filename: options.filename })))
+}): Layer.Layer<
+  SqlClient.SqlClient | SqliteClient.SqliteClient | SqliteDriver.SqliteHandle,
+  ControlPlaneError
+> => Migrate.pipe(Layer.provideMerge(SqliteDriver.layer({ filename: options.filename })))
 
 /** A fresh in-memory database (`:memory:`) with migrations applied: for tests. */
-export const layerMemory: Layer.Layer<SqlClient.SqlClient | SqliteClient.SqliteClient, ControlPlaneError> =
-  layer({ filename: ":memory:" })
+export const layerMemory: Layer.Layer<
+  SqlClient.SqlClient | SqliteClient.SqliteClient | SqliteDriver.SqliteHandle,
+  ControlPlaneError
+> = layer({ filename: ":memory:" })
 
-/** Every table service of this package; requires a migrated `SqlClient`. */
+/** Every table service of this package; requires a migrated `SqlClient` and its `SqliteHandle`. */
 export type Services = Tenants | Sessions | Tasks | Jobs | Credentials | AuditLog | TraceStore | SigningKeys
 
 /** The table services (`Tenants`, `Sessions`, `Tasks`, `Jobs`, `Credentials`, `AuditLog`, `TraceStore`, `SigningKeys`). */
-export const services: Layer.Layer<Services, never, SqlClient.SqlClient> = Layer.mergeAll(
-  Tenants.layer,
-  Sessions.layer,
-  Tasks.layer,
-  Jobs.layer,
-  Credentials.layer,
-  AuditLog.layer,
-  TraceStore.layer,
-  SigningKeys.layer
-)
+export const services: Layer.Layer<Services, never, SqlClient.SqlClient | SqliteDriver.SqliteHandle> =
+  Layer.mergeAll(
+    Tenants.layer,
+    Sessions.layer,
+    Tasks.layer,
+    Jobs.layer,
+    Credentials.layer,
+    AuditLog.layer,
+    TraceStore.layer,
+    SigningKeys.layer
+  )
 
 /** `layer(options)` plus every table service over it. */
 export const layerWithServices = (options: {
   readonly filename: string
-}): Layer.Layer<Services | SqlClient.SqlClient | SqliteClient.SqliteClient, ControlPlaneError> =>
-  services.pipe(Layer.provideMerge(layer(options)))
+}): Layer.Layer<
+  Services | SqlClient.SqlClient | SqliteClient.SqliteClient | SqliteDriver.SqliteHandle,
+  ControlPlaneError
+> => services.pipe(Layer.provideMerge(layer(options)))

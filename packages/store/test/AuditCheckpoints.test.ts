@@ -15,6 +15,7 @@ import {
   readCheckpoints,
   verifyIntegrity
 } from "../src/index.js"
+import { make as makeAuditLog } from "../src/AuditLog.js"
 import { auditEntry, cleanupTempDirs, tempDbFile } from "./fixtures.js"
 
 afterAll(cleanupTempDirs)
@@ -171,9 +172,10 @@ describe("verifyIntegrity", () => {
       const report = yield* Effect.gen(function* () {
         yield* appendN(8)
         const sql = yield* asInsider
-        // Truncate to 2 and re-append six forged records with a fresh, valid chain.
+        // Truncate to 2 and re-append six forged records with a fresh, valid chain (a second writer
+        // over the same file, which starts from the truncated head).
         yield* sql`DELETE FROM audit_log WHERE seq > 2`
-        const log = yield* AuditLog
+        const log = yield* makeAuditLog
         for (let i = 0; i < 6; i++)
           yield* log.append(auditEntry("acme", { decision: "allow", errorCode: null }))
         return yield* verifyFile(file)

@@ -3,6 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Option } from "effect"
 import { afterAll } from "vitest"
 import { AuditLog, GENESIS_HASH, hashAuditRecord } from "../src/index.js"
+import { make as makeAuditLog } from "../src/AuditLog.js"
 import { auditEntry, backends, cleanupTempDirs } from "./fixtures.js"
 
 afterAll(cleanupTempDirs)
@@ -183,6 +184,37 @@ for (const backend of backends) {
         expect(error.message).not.toContain("acme")
         const verifyError = yield* Effect.flip(audit.verify())
         expect(verifyError._tag).toBe("AuditUnavailableError")
+      }).pipe(Effect.provide(backend.layer()))
+    )
+
+    it.effect(
+      "a record written by a second writer fails the next append closed, then the chain resumes",
+      () =>
+        Effect.gen(function* () {
+          const audit = yield* appendFive
+          const other = yield* makeAuditLog
+          yield* other.append(auditEntry("globex", { reason: "second writer" }))
+          const error = yield* Effect.flip(audit.append(auditEntry("acme")))
+          expect(error).toMatchObject({ _tag: "AuditUnavailableError", code: "E_AUDIT_UNAVAILABLE" })
+          const next = yield* audit.append(auditEntry("acme", { reason: "after resync" }))
+          expect(next.seq).toBe(7)
+          expect(yield* audit.verify()).toEqual({ valid: true, records: 7 })
+        }).pipe(Effect.provide(backend.layer()))
+    )
+
+    it.effect("an append inside a transaction that rolls back leaves no trace in the chain", () =>
+      Effect.gen(function* () {
+        const audit = yield* appendFive
+        const sql = yield* SqlClient.SqlClient
+        const rolledBack = yield* Effect.flip(
+          sql.withTransaction(
+            Effect.zipRight(audit.append(auditEntry("acme", { reason: "rolled back" })), Effect.fail("abort"))
+          )
+        )
+        expect(rolledBack).toBe("abort")
+        const next = yield* audit.append(auditEntry("acme", { reason: "after rollback" }))
+        expect(next.seq).toBe(6)
+        expect(yield* audit.verify()).toEqual({ valid: true, records: 6 })
       }).pipe(Effect.provide(backend.layer()))
     )
 

@@ -123,13 +123,20 @@ const addEntity = (entities: Array<Cedar.EntityJson>, entity: Entity): void => {
 /**
  * The Cedar call for `req`, with the principal's tenant `suspended` as given: principal, action,
  * resource uids, context and the entity slice. Returns a string (the reason) when the arguments
- * exceed {@link MaxArgBytes}.
+ * exceed {@link MaxArgBytes} or are not JSON data (a cycle, a `BigInt`).
  */
 export const toCedarCall = (req: PolicyRequest, suspended: boolean): CedarCall | string => {
-  const argsJson = canonicalJson(req.context.args ?? null)
+  let argsJson: string
+  let flattened: ReturnType<typeof flattenArgs>
+  try {
+    argsJson = canonicalJson(req.context.args ?? null)
+    flattened = flattenArgs(req.context.args)
+  } catch {
+    return "request.context.args: not JSON data (a cycle or a BigInt)"
+  }
   const size = Buffer.byteLength(argsJson, "utf8")
   if (size > MaxArgBytes) return `request.context.args: larger than ${MaxArgBytes} bytes`
-  const { tags, numbers } = flattenArgs(req.context.args)
+  const { tags, numbers } = flattened
   const principal = principalEntity(req.principal)
   const resource = resourceEntity(req.resource)
   const intent: Entity = {

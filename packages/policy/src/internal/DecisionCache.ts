@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import type { PolicyDecision, PolicyRequest } from "../PolicyRequest.js"
+import type { PolicyDecision } from "../PolicyRequest.js"
 
 /** Default entry lifetime: one second, in nanoseconds. */
 export const DefaultTtlNanos = 1_000_000_000n
@@ -44,8 +44,11 @@ export const canonicalJson = (value: unknown): string => {
   return `{${members.join(",")}}`
 }
 
-/** The cache key of a decoded `request` under `policyVersion`. */
-export const cacheKey = (policyVersion: string, request: PolicyRequest): string =>
+/**
+ * The cache key of a request (as given, or decoded) under `policyVersion`. Throws on values
+ * `JSON.stringify` refuses (a `BigInt`) and on cyclic input (stack overflow).
+ */
+export const cacheKey = (policyVersion: string, request: unknown): string =>
   `${policyVersion}\u0000${canonicalJson(request)}`
 
 /** A frozen copy of `decision`, so a cached decision cannot be changed by a caller. */

@@ -164,17 +164,18 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
         QuotaExceeded: (e: QuotaExceeded) =>
           Effect.fail(new RemoteFailure({ code: e.code, reason: `worker ${e.reason} limit reached` }))
       }),
+      // Whatever ends the attempt ends every span still open under it (a tool call, a handoff).
       Effect.tapErrorCause((cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.void
-          : tracer.end(rootSpan, "error", {
+          : tracer.endOpen("error", {
               code: Option.match(Cause.failureOption(cause), {
                 onNone: () => "E_INTERNAL",
                 onSome: (e) => e.code
               })
             })
       ),
-      Effect.onInterrupt(() => tracer.end(rootSpan, "error", { code: "E_CANCELLED" }))
+      Effect.onInterrupt(() => tracer.endOpen("error", { code: "E_CANCELLED" }))
     )
     // The task's scope has closed by now, whatever the exit: record what its teardown revoked (OR-01).
     const teardown = Effect.suspend(() =>
@@ -188,5 +189,6 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
     ).pipe(Effect.ignoreLogged)
     const output = yield* attempt.pipe(Effect.ensuring(teardown))
     yield* tracer.end(rootSpan, "ok")
+    yield* tracer.endOpen("error", { code: "E_UNFINISHED" })
     return output
   })

@@ -13,6 +13,11 @@ export interface Tracer {
     attrs?: Record<string, unknown>
   ) => Effect.Effect<string>
   readonly end: (spanId: string, status: TraceStatus, attrs?: Record<string, unknown>) => Effect.Effect<void>
+  /**
+   * Ends every span of this tracer that is still running (children before parents), e.g. when the
+   * task is cancelled or fails while a tool call or handoff is open.
+   */
+  readonly endOpen: (status: TraceStatus, attrs?: Record<string, unknown>) => Effect.Effect<void>
   /** A span that starts and ends at once (a decision, a note, a revocation). */
   readonly event: (
     kind: TraceKind,
@@ -43,15 +48,24 @@ export const makeTracer = (tenant: string, txn: string) =>
         .append({ txn, tenant, spanId, parentSpanId: parent, kind, name, status, attrs, startMs, endMs })
         .pipe(Effect.ignoreLogged, Effect.as(spanId))
     }
+    /** Spans started and not yet ended, in start order. */
+    const open = new Set<string>()
     const start: Tracer["start"] = (kind, name, parent, attrs = {}) =>
-      write(kind, name, parent, "running", attrs, Date.now(), null)
+      Effect.tap(write(kind, name, parent, "running", attrs, Date.now(), null), (spanId) => {
+        open.add(spanId)
+      })
     const end: Tracer["end"] = (spanId, status, attrs) =>
-      store
-        .end(spanId, { status, endMs: Date.now(), ...(attrs === undefined ? {} : { attrs }) })
-        .pipe(Effect.ignoreLogged)
+      Effect.suspend(() => {
+        open.delete(spanId)
+        return store
+          .end(spanId, { status, endMs: Date.now(), ...(attrs === undefined ? {} : { attrs }) })
+          .pipe(Effect.ignoreLogged)
+      })
+    const endOpen: Tracer["endOpen"] = (status, attrs) =>
+      Effect.suspend(() => Effect.forEach([...open].reverse(), (spanId) => end(spanId, status, attrs)))
     const event: Tracer["event"] = (kind, name, parent, status, attrs = {}) => {
       const now = Date.now()
       return write(kind, name, parent, status, attrs, now, now)
     }
-    return { txn, start, end, event }
+    return { txn, start, end, endOpen, event }
   })
