@@ -1,14 +1,14 @@
 /**
  * The typed messages between the broker (main thread) and a tenant worker. Both sides import this module,
- * so they cannot disagree. Every request's failure union includes `WorkerError` (a crashed worker must not
- * surface as a `ParseError`; STACK.md). Structs reject unknown fields on decode (`onExcessProperty: "error"`
- * is set where they are decoded).
+ * so they cannot disagree. A crashed or failing worker never answers with a typed failure: the broker's
+ * channel turns a dead thread into a `WorkerFault` and a defect answer into `RemoteFailure`
+ * `E_WORKER_FAILED`, so failure unions hold only what a handler can fail with. Structs reject unknown
+ * fields on decode (`onExcessProperty: "error"` is set where they are decoded).
  *
  * The dialogue: the broker sends `RunAgent`; the worker streams `AgentEvent`s back. A `Call` event asks the
  * broker for something (authorise a tool call, hand off); the broker answers with a `Reply` request carrying
  * the same `callId`. The worker never names its tenant: the broker knows which worker a message came from.
  */
-import { WorkerError } from "@effect/platform/WorkerError"
 import * as Schema from "effect/Schema"
 
 const Json = Schema.Unknown
@@ -42,7 +42,7 @@ export class RemoteFailure extends Schema.TaggedError<RemoteFailure>()("RemoteFa
 
 /** Boots a worker for exactly one tenant: its id, its public keys only, its data directory. */
 export class InitialMessage extends Schema.TaggedRequest<InitialMessage>()("InitialMessage", {
-  failure: Schema.Union(RemoteFailure, WorkerError),
+  failure: RemoteFailure,
   success: Schema.Void,
   payload: {
     tenant: Schema.String,
@@ -62,7 +62,7 @@ export class InitialMessage extends Schema.TaggedRequest<InitialMessage>()("Init
 
 /** Readiness probe: answers once the worker has booted. */
 export class Ping extends Schema.TaggedRequest<Ping>()("Ping", {
-  failure: WorkerError,
+  failure: Schema.Never,
   success: Schema.Literal("pong"),
   payload: {}
 }) {}
@@ -72,7 +72,7 @@ export class Ping extends Schema.TaggedRequest<Ping>()("Ping", {
  * retirement: a retired compromised key disappears from the worker at once).
  */
 export class UpdateKeys extends Schema.TaggedRequest<UpdateKeys>()("UpdateKeys", {
-  failure: WorkerError,
+  failure: Schema.Never,
   success: Schema.Void,
   payload: { jwks: Jwks }
 }) {}
@@ -83,7 +83,7 @@ export class UpdateKeys extends Schema.TaggedRequest<UpdateKeys>()("UpdateKeys",
  * the broker and this worker, never written to disk, forgotten when the session ends.
  */
 export class OpenSession extends Schema.TaggedRequest<OpenSession>()("OpenSession", {
-  failure: Schema.Union(RemoteFailure, WorkerError),
+  failure: RemoteFailure,
   success: Schema.Void,
   payload: { session: Schema.String, dataKey: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{43}$/)) }
 }) {}
@@ -93,14 +93,14 @@ export class OpenSession extends Schema.TaggedRequest<OpenSession>()("OpenSessio
  * and tests: it answers counts only, never content).
  */
 export class ScanSession extends Schema.TaggedRequest<ScanSession>()("ScanSession", {
-  failure: Schema.Union(RemoteFailure, WorkerError),
+  failure: RemoteFailure,
   success: Schema.Array(Schema.Int),
   payload: { session: Schema.String, needles: Schema.Array(Schema.String) }
 }) {}
 
 /** Ends a session in the worker: closes and deletes its cache file (with `-wal`/`-shm`). Idempotent. */
 export class EndSession extends Schema.TaggedRequest<EndSession>()("EndSession", {
-  failure: Schema.Union(RemoteFailure, WorkerError),
+  failure: RemoteFailure,
   success: Schema.Void,
   payload: { session: Schema.String }
 }) {}
@@ -110,7 +110,7 @@ export class EndSession extends Schema.TaggedRequest<EndSession>()("EndSession",
  * list `version`. Sent at once on every revocation and, with no ids, as a heartbeat.
  */
 export class Revoke extends Schema.TaggedRequest<Revoke>()("Revoke", {
-  failure: WorkerError,
+  failure: Schema.Never,
   success: Schema.Void,
   payload: { jtis: Schema.Array(Schema.String), version: Schema.Int }
 }) {}
@@ -180,7 +180,7 @@ export type AgentEvent = typeof AgentEvent.Type
 
 /** Runs one agent with its token chain (root first; the leaf is the agent's own token). */
 export class RunAgent extends Schema.TaggedRequest<RunAgent>()("RunAgent", {
-  failure: Schema.Union(RemoteFailure, WorkerError),
+  failure: RemoteFailure,
   success: AgentEvent,
   payload: {
     runId: Schema.String,
@@ -202,7 +202,7 @@ export const ReplyBody = Schema.Union(
 export type ReplyBody = typeof ReplyBody.Type
 
 export class Reply extends Schema.TaggedRequest<Reply>()("Reply", {
-  failure: WorkerError,
+  failure: Schema.Never,
   success: Schema.Void,
   payload: { callId: Schema.String, body: ReplyBody }
 }) {}

@@ -40,7 +40,10 @@ export interface RuntimeConfigShape {
   readonly jobHorizonMs: number
   /** Allowed clock skew when verifying tokens, in seconds (0–30). */
   readonly clockToleranceSec: number
-  /** Absolute path of the bundled tenant worker entry (an ES module calling `runTenantWorker`). */
+  /**
+   * Absolute path of the tenant worker entry (an ES module calling `runTenantWorker`). Build it with
+   * `scripts/bundle-worker.mjs`: such a bundle starts from a V8 code cache (see `TenantWorkerPool`).
+   */
   readonly workerEntry: string
   /** V8 heap limits of each tenant worker, in MB (`worker_threads` `resourceLimits`). */
   readonly workerResourceLimits: {

@@ -12,6 +12,12 @@
  * probe: a worker that does not answer within `workerProbeMs` is stuck in a loop and is terminated.
  * Messages the worker sends that break the protocol are refused, fail their call and are audited
  * (`E_MESSAGE_INTEGRITY`, `E_RESOURCE_LIMIT`).
+ *
+ * An entry built by `scripts/bundle-worker.mjs` is read once per pool (a rebuilt bundle is picked up by the
+ * next pool) and every worker compiles it from a V8 code cache made once per pool, at the first spawn, by
+ * one short-lived extra thread that never serves a tenant and is not counted in `maxWorkers` (see
+ * `internal/codeCache.ts`); workers spawned before the cache exists compile the bundle themselves. Any other
+ * entry is started as a plain module file.
  */
 import { Authorizer } from "@cordon/policy/Authorizer"
 import { AuditLog } from "@cordon/store/AuditLog"
@@ -20,6 +26,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
@@ -32,6 +39,7 @@ import { createHash } from "node:crypto"
 import { QuotaExceeded, WorkerUnavailable } from "./Errors.js"
 import { agentUri } from "./internal/paths.js"
 import { type CallSurface, type Channel, open, type Violation } from "./internal/workerChannel.js"
+import * as CodeCache from "./internal/codeCache.js"
 import { InitialMessage, Ping, publicJwks } from "./Protocol.js"
 import { RuntimeConfig } from "./RuntimeConfig.js"
 import { TaskTimeout, type WorkerExitCause } from "./WorkerFaults.js"
@@ -233,6 +241,21 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
       return done
     }
 
+    // A bundle built by scripts/bundle-worker.mjs starts from a V8 code cache, made once (codeCache.ts).
+    const scriptOf = CodeCache.forEntry(
+      config.workerEntry,
+      {
+        resourceLimits: config.workerResourceLimits,
+        maxMessageBytes: config.maxMessageBytes,
+        trustDomain: config.trustDomain,
+        maxDepth: config.maxDepth,
+        clockToleranceSec: config.clockToleranceSec,
+        revocationStaleMs: config.revocationStaleMs,
+        timeoutMs: 2 * config.workerStartMs
+      },
+      run
+    )
+
     const startFailed = (slot: Slot, reason: string) => {
       const error = new WorkerUnavailable({ code: "E_WORKER_UNAVAILABLE", reason })
       if (slot.channel === undefined) {
@@ -248,9 +271,10 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
     /** Boots the slot's thread; runs in the pool's scope, so a caller giving up does not abort it. */
     const start = (slot: Slot) =>
       Effect.gen(function* () {
-        const b = yield* Effect.provide(boot(slot.tenant), bootContext)
+        // The thread starts first: the tenant's boot data is read while it loads.
         const channel = open({
           entry: config.workerEntry,
+          script: scriptOf(),
           name: `cordon-tenant-${slot.tenant}`,
           resourceLimits: config.workerResourceLimits,
           maxMessageBytes: config.maxMessageBytes,
@@ -271,8 +295,10 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
           executeEach: channel.executeEach
         }
         slot.worker = worker
-        yield* channel.ready.pipe(Effect.mapError(() => "worker exited while starting"))
-        yield* channel
+        const b = yield* Effect.provide(boot(slot.tenant), bootContext)
+        // The boot request is posted at once (the thread queues it until its runner listens), so the thread
+        // boots as soon as it is up; it must still report its runner up, booted, then answer the ping.
+        const booting = yield* channel
           .executeEffect(
             new InitialMessage({
               tenant: slot.tenant,
@@ -288,7 +314,12 @@ export const make = <R>(boot: (tenant: string) => Effect.Effect<TenantBoot, neve
               settings: { ...config.settings }
             })
           )
-          .pipe(Effect.mapError(() => "worker boot failed"))
+          .pipe(
+            Effect.mapError(() => "worker boot failed"),
+            Effect.fork
+          )
+        yield* channel.ready.pipe(Effect.mapError(() => "worker exited while starting"))
+        yield* Fiber.join(booting)
         yield* channel
           .executeEffect(new Ping())
           .pipe(Effect.mapError(() => "worker did not answer its readiness ping"))

@@ -92,17 +92,20 @@ export const runAgent = (
 
     // MC-03: the task's record of untrusted cache content, released when this run ends (see `agent.run`).
     const taint = Taint.acquireTaskTaint(leaf.txn)
-    const toolContext: ToolContext = {
-      tenant: leaf.tnt,
-      session: leaf.sid,
-      txn: leaf.txn,
-      agent: agent.name,
-      intent: leaf.int,
-      cache: Taint.trackCache(cache.forTask(leaf.txn), taint.tracker),
-      tenantDir: state.tenantDir,
-      sessionDir: Guards.sessionDirOf(state.tenantDir, leaf.sid),
-      settings: state.settings
-    }
+    // What tool handlers get; made on the run's first tool call (a run that calls none never needs it).
+    let toolContext: ToolContext | undefined
+    const toolContextOf = (): ToolContext =>
+      (toolContext ??= {
+        tenant: leaf.tnt,
+        session: leaf.sid,
+        txn: leaf.txn,
+        agent: agent.name,
+        intent: leaf.int,
+        cache: Taint.trackCache(cache.forTask(leaf.txn), taint.tracker),
+        tenantDir: state.tenantDir,
+        sessionDir: Guards.sessionDirOf(state.tenantDir, leaf.sid),
+        settings: state.settings
+      })
 
     const callTool: AgentContextApi["callTool"] = (toolName, rawInput, options) =>
       Effect.gen(function* () {
@@ -158,12 +161,12 @@ export const runAgent = (
         if (admitted._tag === "Left") {
           return yield* refuseLocally(admitted.left.code, admitted.left.reason, reply.spanId)
         }
-        const jailed = Guards.jailError(tool, bound.value, toolContext.sessionDir)
+        const jailed = Guards.jailError(tool, bound.value, toolContextOf().sessionDir)
         if (jailed !== undefined) {
           return yield* refuseLocally("E_TOOL_NOT_ALLOWED", `argument: ${jailed}`, reply.spanId)
         }
         const started = Date.now()
-        const result = yield* tool.handler(decoded, toolContext).pipe(
+        const result = yield* tool.handler(decoded, toolContextOf()).pipe(
           Effect.flatMap((out) =>
             Effect.as(
               Schema.encode(tool.output)(out).pipe(

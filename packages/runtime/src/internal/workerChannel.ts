@@ -26,6 +26,7 @@ import {
   type WorkerFault
 } from "../WorkerFaults.js"
 import { inspect } from "./messageSize.js"
+import { LOADER, launch, type WorkerScript } from "./workerScript.js"
 
 /** Who a call is made for, so a refused message can be audited against it. */
 export interface CallLabel {
@@ -69,6 +70,17 @@ export interface CallSurface {
 
 export interface ChannelOptions {
   readonly entry: string
+  /**
+   * The entry's classic-script body, when it is a bundle (see `workerScript`), with its code cache if one
+   * was made, and a `control` port only for the thread that makes the cache (see `codeCache`).
+   */
+  readonly script?:
+    | {
+        readonly body: WorkerScript
+        readonly cachedData: Uint8Array | undefined
+        readonly control?: WorkerThreads.MessagePort
+      }
+    | undefined
   readonly name: string
   readonly resourceLimits: WorkerThreads.ResourceLimits
   readonly maxMessageBytes: number
@@ -156,7 +168,9 @@ const tooLarge = () => new ResourceLimit({ code: "E_RESOURCE_LIMIT", reason: "me
 
 /** Spawns the thread (empty `env`, heap limits, no inherited `execArgv`) and attaches every listener. */
 export const open = (options: ChannelOptions): Channel => {
-  const thread = new WorkerThreads.Worker(options.entry, {
+  const script = options.script
+  const thread = new WorkerThreads.Worker(script === undefined ? options.entry : LOADER, {
+    ...(script === undefined ? {} : launch(script.body, script.cachedData, script.control)),
     env: {},
     execArgv: [],
     resourceLimits: options.resourceLimits,
