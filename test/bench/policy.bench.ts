@@ -54,6 +54,9 @@ const request = (actors: ReadonlyArray<string>, depth: number): PolicyRequestInp
   }
 })
 
+const actorChainHash = sha256(agentUri("a0"))
+const jtiHash = sha256("jti")
+
 /** The audit entry the broker appends for a decision (hashes only, never a token). */
 const auditEntry = (policyVersion: string, reason: string): AuditEntry => ({
   ts: Date.now(),
@@ -61,7 +64,7 @@ const auditEntry = (policyVersion: string, reason: string): AuditEntry => ({
   session: SESSION,
   workload: agentUri("a0"),
   intent: INTENT,
-  actorChainHash: sha256(agentUri("a0")),
+  actorChainHash,
   chainDepth: 0,
   action: "InvokeTool",
   resource: `${TENANT}/Tool/inbox.read`,
@@ -69,7 +72,7 @@ const auditEntry = (policyVersion: string, reason: string): AuditEntry => ({
   errorCode: null,
   reason,
   policyVersion,
-  jtiHash: sha256("jti")
+  jtiHash
 })
 
 interface RawState {
@@ -121,11 +124,11 @@ const decideAndRecord = (authorizer: AuthorizerShape, log: AuditLog["Type"], req
       : Effect.die(new Error(`benchmark request denied: ${d.code}`))
   )
 
+/** The broker's services are resolved once, as its gate holds them; each run decides and records. */
 const setupDecide = async (): Promise<DecideState> => {
   const runtime = ManagedRuntime.make(Layer.merge(authorizerWithDemo(false), auditStore))
-  const decide = Effect.gen(function* () {
-    return yield* decideAndRecord(yield* Authorizer, yield* AuditLog, request([agentUri("a0")], 0))
-  })
+  const [authorizer, log] = await runtime.runPromise(Effect.all([Authorizer, AuditLog]))
+  const decide = Effect.suspend(() => decideAndRecord(authorizer, log, request([agentUri("a0")], 0)))
   await runtime.runPromise(decide)
   return { runtime, decide }
 }
@@ -146,10 +149,9 @@ const setupGate = (decisionCache: boolean) => async (): Promise<GateState> => {
   const chain = await identity.chain(3)
   const cache = makeVerifiedChainCache({ maxEntries: 64 })
   const options = { ...(await identity.verifyOptions()), cache }
+  const [authorizer, log] = await identity.runtime.runPromise(Effect.all([Authorizer, AuditLog]))
   const gate = Effect.gen(function* () {
     const verified = yield* verifyChain(chain, options)
-    const authorizer = yield* Authorizer
-    const log = yield* AuditLog
     return yield* decideAndRecord(
       authorizer,
       log,

@@ -24,8 +24,10 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { type ApprovalLedger, makeMemoryLedger } from "./ApprovalLedger.js"
 import { CedarSchema } from "./CedarSchema.js"
 import type { PolicyConfigError } from "./Errors.js"
@@ -217,17 +219,19 @@ export const make = (options: AuthorizerOptions = {}): Effect.Effect<AuthorizerS
     const authorize = (req: PolicyRequestInput): Effect.Effect<PolicyDecision> =>
       Effect.clockWith((clock) => {
         const { decision, tenant, action, cached } = decide(clock.unsafeCurrentTimeNanos(), req)
-        return Effect.as(
-          Effect.annotateCurrentSpan({
-            "cordon.tenant": tenant ?? "",
-            "cordon.policy.action": action ?? "",
-            "cordon.policy.decision": decision.decision,
-            "cordon.policy.code": decision.code ?? "",
-            "cordon.policy.version": decision.policyVersion,
-            "cordon.policy.cached": cached
-          }),
-          decision
-        )
+        // Annotates the caller's span, when there is one (looked up without failing: cheap when tracing is off).
+        return Effect.map(Effect.serviceOption(Tracer.ParentSpan), (parent) => {
+          if (Option.isSome(parent) && parent.value._tag === "Span") {
+            const span = parent.value
+            span.attribute("cordon.tenant", tenant ?? "")
+            span.attribute("cordon.policy.action", action ?? "")
+            span.attribute("cordon.policy.decision", decision.decision)
+            span.attribute("cordon.policy.code", decision.code ?? "")
+            span.attribute("cordon.policy.version", decision.policyVersion)
+            span.attribute("cordon.policy.cached", cached)
+          }
+          return decision
+        })
       })
 
     const activate = (set: TenantPolicySet) =>

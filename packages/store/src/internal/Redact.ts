@@ -9,8 +9,12 @@ const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(?:-----END [A-Z0-9 ]+-----|$)/g
 /** Placeholder that replaces token material. */
 export const REDACTED = "[REDACTED]"
 
+/** Text without either marker holds nothing to redact (checked first: most strings carry neither). */
+const MARKERS = /eyJ|-----BEGIN /
+
 /** `s` with every JWT-shaped substring and PEM block replaced by `[REDACTED]`. */
-export const redactString = (s: string): string => s.replace(PEM, REDACTED).replace(JWT, REDACTED)
+export const redactString = (s: string): string =>
+  MARKERS.test(s) ? s.replace(PEM, REDACTED).replace(JWT, REDACTED) : s
 
 /** Deep copy of a JSON-like value with every string (keys included) passed through `redactString`. */
 export const redactJson = (value: unknown): unknown => {
