@@ -13,6 +13,7 @@
 // Usage (from a package folder): node ../scripts/bundle-worker.mjs <entry.ts> <out.mjs>
 import { build } from "esbuild"
 import * as fs from "node:fs"
+import * as path from "node:path"
 
 const [entry, outfile] = process.argv.slice(2)
 if (entry === undefined || outfile === undefined) {
@@ -64,4 +65,5 @@ const result = await build({
 })
 const [output] = result.outputFiles
 if (output === undefined) throw new Error("esbuild produced no output")
+fs.mkdirSync(path.dirname(outfile), { recursive: true })
 fs.writeFileSync(outfile, `${HEADER}\n${MARKER}\n${output.text}`)
