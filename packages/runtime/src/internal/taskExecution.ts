@@ -164,7 +164,9 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
         QuotaExceeded: (e: QuotaExceeded) =>
           Effect.fail(new RemoteFailure({ code: e.code, reason: `worker ${e.reason} limit reached` }))
       }),
-      // Whatever ends the attempt ends every span still open under it (a tool call, a handoff).
+      // Whatever ends the attempt ends every span still open under it (a tool call, a handoff). The broker
+      // stops waiting for them, it does not know how they ended: a tool handler already running in the
+      // worker may still complete its side effect, hence `outcome: "unknown"`.
       Effect.tapErrorCause((cause) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.void
@@ -172,10 +174,11 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
               code: Option.match(Cause.failureOption(cause), {
                 onNone: () => "E_INTERNAL",
                 onSome: (e) => e.code
-              })
+              }),
+              outcome: "unknown"
             })
       ),
-      Effect.onInterrupt(() => tracer.endOpen("error", { code: "E_CANCELLED" }))
+      Effect.onInterrupt(() => tracer.endOpen("error", { code: "E_CANCELLED", outcome: "unknown" }))
     )
     // The task's scope has closed by now, whatever the exit: record what its teardown revoked (OR-01).
     const teardown = Effect.suspend(() =>
@@ -189,6 +192,6 @@ export const executeTask = (task: Task, session: Session, dataKey: string) =>
     ).pipe(Effect.ignoreLogged)
     const output = yield* attempt.pipe(Effect.ensuring(teardown))
     yield* tracer.end(rootSpan, "ok")
-    yield* tracer.endOpen("error", { code: "E_UNFINISHED" })
+    yield* tracer.endOpen("error", { code: "E_UNFINISHED", outcome: "unknown" })
     return output
   })
