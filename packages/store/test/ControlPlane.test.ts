@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs"
+import { existsSync, statSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { SqliteMigrator } from "@effect/sql-sqlite-node"
@@ -36,6 +36,19 @@ describe("ControlPlane", () => {
         expect(busy?.timeout).toBe(ControlPlane.BUSY_TIMEOUT_MS)
       }).pipe(Effect.provide(ControlPlane.layer({ filename })))
       expect(existsSync(filename)).toBe(true)
+    })
+  )
+
+  it.effect("the database file and its WAL files are readable by their owner only (0600)", () =>
+    Effect.gen(function* () {
+      const filename = tempDbFile()
+      yield* Effect.flatMap(Tenants, (t) => t.upsert({ id: "acme", name: "Acme" })).pipe(
+        Effect.provide(ControlPlane.layerWithServices({ filename }))
+      )
+      for (const file of [filename, `${filename}-wal`, `${filename}-shm`].filter((f) => existsSync(f))) {
+        expect(statSync(file).mode & 0o777).toBe(0o600)
+      }
+      expect(statSync(filename).mode & 0o777).toBe(0o600)
     })
   )
 

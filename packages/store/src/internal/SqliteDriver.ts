@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import * as fs from "node:fs"
 
 /** Prepared statements kept per connection. */
 export const PrepareCacheSize = 200
@@ -47,7 +48,7 @@ export class SqliteHandle extends Context.Tag("@cordon/store/SqliteHandle")<
 const sqlError = (message: string) => (cause: unknown) => new SqlError({ cause, message })
 
 /**
- * Opens `filename` (WAL journal unless it is `:memory:`), closed with the layer's scope. Provides
+ * Opens `filename` (mode 0600, WAL journal; unless it is `:memory:`), closed with the layer's scope. Provides
  * `SqlClient`, `SqliteClient` and {@link SqliteHandle} over the one connection.
  */
 export const layer = (options: {
@@ -59,6 +60,16 @@ export const layer = (options: {
         Effect.try({ try: () => new Sqlite(options.filename), catch: sqlError("Failed to open database") }),
         (handle) => Effect.sync(() => handle.close())
       )
+      // Owner-only, before WAL creates its `-wal` / `-shm` files (SQLite gives them the database's mode).
+      // Best effort: only the file's owner may change its mode (a reader such as `cordon audit verify` run
+      // by another account leaves it as it is).
+      if (options.filename !== ":memory:") {
+        try {
+          fs.chmodSync(options.filename, 0o600)
+        } catch {
+          // Not the owner: nothing to restrict from here.
+        }
+      }
       yield* Effect.try({ try: () => db.pragma("journal_mode = WAL"), catch: sqlError("Failed to set WAL") })
 
       const statements = new Map<string, Sqlite.Statement>()
