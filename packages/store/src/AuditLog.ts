@@ -83,11 +83,6 @@ export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient | S
     error_code AS "errorCode", reason, policy_version AS "policyVersion", jti_hash AS "jtiHash",
     prev_hash AS "prevHash", hash`)
 
-    const lastRow = sql<{
-      seq: number
-      hash: string
-    }>`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`
-
     /**
      * The chain head (`seq`, `hash` of the last record) as this service last wrote or read it. Appends
      * run synchronously on the connection (`SqliteHandle.exclusive`, so they are serialised) and this
@@ -98,13 +93,14 @@ export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient | S
      */
     let cachedHead: { readonly seq: number; readonly hash: string } | undefined
 
+    /** The last record's `seq` and `hash`, read from the table (synchronous: call on the connection). */
+    const lastRow = () =>
+      handle.prepare(LAST_ROW).get() as { readonly seq: number; readonly hash: string } | undefined
+
     const write = (clean: AuditEntry) =>
       handle.exclusive((db) => {
         const inTransaction = db.inTransaction
-        const last =
-          inTransaction || cachedHead === undefined
-            ? (handle.prepare(db, LAST_ROW).get() as { seq: number; hash: string } | undefined)
-            : cachedHead
+        const last = inTransaction || cachedHead === undefined ? lastRow() : cachedHead
         const unhashed = {
           seq: last === undefined ? 1 : last.seq + 1,
           ...clean,
@@ -113,7 +109,7 @@ export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient | S
         const record: AuditRecord = { ...unhashed, hash: hashAuditRecord(unhashed) }
         cachedHead = undefined
         handle
-          .prepare(db, INSERT)
+          .prepare(INSERT)
           .run(
             record.seq,
             record.ts,
@@ -214,11 +210,13 @@ export const make: Effect.Effect<AuditLogService, never, SqlClient.SqlClient | S
     })
 
     const head = () =>
-      lastRow.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0])),
-        Effect.mapError(unavailable("read")),
-        Effect.withSpan("AuditLog.head")
-      )
+      handle
+        .exclusive(lastRow)
+        .pipe(
+          Effect.map(Option.fromNullable),
+          Effect.mapError(unavailable("read")),
+          Effect.withSpan("AuditLog.head")
+        )
 
     return { append, verify, list, page, head }
   }

@@ -36,7 +36,7 @@ export interface SqliteHandleShape {
    */
   readonly exclusive: <A>(f: (db: Sqlite.Database) => A) => Effect.Effect<A, SqlError>
   /** The statement for `sql`, prepared once per connection (cached by text). */
-  readonly prepare: (db: Sqlite.Database, sql: string) => Sqlite.Statement
+  readonly prepare: (sql: string) => Sqlite.Statement
 }
 
 /** Tag of {@link SqliteHandleShape}. */
@@ -73,7 +73,7 @@ export const layer = (options: {
       yield* Effect.try({ try: () => db.pragma("journal_mode = WAL"), catch: sqlError("Failed to set WAL") })
 
       const statements = new Map<string, Sqlite.Statement>()
-      const prepare = (_db: Sqlite.Database, sql: string): Sqlite.Statement => {
+      const prepare = (sql: string): Sqlite.Statement => {
         const cached = statements.get(sql)
         if (cached !== undefined) {
           statements.delete(sql)
@@ -104,7 +104,7 @@ export const layer = (options: {
 
       const run = (sql: string, params: ReadonlyArray<unknown>, raw = false) =>
         Effect.flatMap(
-          Effect.try({ try: () => prepare(db, sql), catch: sqlError("Failed to prepare statement") }),
+          Effect.try({ try: () => prepare(sql), catch: sqlError("Failed to prepare statement") }),
           (statement) => runStatement(statement, params, raw)
         )
 
@@ -117,7 +117,7 @@ export const layer = (options: {
         executeValues: (sql, params) =>
           Effect.try({
             try: () => {
-              const statement = prepare(db, sql)
+              const statement = prepare(sql)
               if (!statement.reader) {
                 statement.run(...params)
                 return []
